@@ -1,0 +1,1 @@
+"""HTTP side of planview: settings, app factory, routers. No SQL here."""

@@ -1,0 +1,42 @@
+"""One place that turns typed errors into HTTP responses with a JSON message."""
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo.errors import Conflict, InvalidParameter, NotFound, PayloadTooLarge, PlanviewError, Unprocessable
+
+STATUS_BY_ERROR: dict[type[PlanviewError], int] = {
+    NotFound: 404,
+    InvalidParameter: 400,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    Unprocessable: 422,
+}
+
+
+def _body(status: int, code: str, description: str) -> ORJSONResponse:
+    return ORJSONResponse(status_code=status, content={"code": code, "description": description})
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    """Map typed errors, validation errors and HTTP errors to ``{"code", "description"}`` JSON."""
+
+    @app.exception_handler(PlanviewError)
+    async def planview_error(request: Request, exc: PlanviewError) -> ORJSONResponse:
+        status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(exc, t)), 400)
+        return _body(status, type(exc).__name__, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body"))
+            parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+        return _body(400, "InvalidParameter", "; ".join(parts) or "invalid request")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+        code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
+        return _body(exc.status_code, code, str(exc.detail))

@@ -1,0 +1,59 @@
+"""The FastAPI application factory."""
+
+from contextlib import asynccontextmanager
+from importlib import import_module
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import ORJSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.errors import register_error_handlers
+from api.settings import api_settings
+from geo.database import create_pool
+from geo.settings import REPO_ROOT
+
+# Routers in the order they are mounted; each module exposes ``router``.
+ROUTER_MODULES = (
+    "api.routes.health",
+    "api.routes.features",
+    "api.routes.catalog",
+    "api.routes.lookup",
+    "api.routes.projects",
+    "api.routes.screening",
+    "api.routes.pages",
+)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    """Open the connection pool for the app's lifetime."""
+    settings = api_settings()
+    app.state.pool = await create_pool(min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+    try:
+        yield
+    finally:
+        await app.state.pool.close()
+
+
+def create_app() -> FastAPI:
+    """Build the planview app: API under /api, the map at /, static assets at /static."""
+    app = FastAPI(
+        title="planview — Quy hoạch tỉnh Bắc Kạn 2021–2030",
+        description="OGC API – Features, vector tiles and planning tools over the Bắc Kạn provincial plan.",
+        version="0.1.0",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    register_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    for name in ROUTER_MODULES:
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue  # a router not written yet
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
+    return app

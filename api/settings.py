@@ -1,0 +1,43 @@
+"""API settings (prefix ``PLANVIEW_``)."""
+
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class APISettings(BaseSettings):
+    """How the HTTP server behaves."""
+
+    model_config = SettingsConfigDict(env_prefix="PLANVIEW_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: list[str] = []
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+    # Optional web base map (e.g. OpenStreetMap); off by default: the page must work offline.
+    base_tiles_url: str | None = None
+    base_tiles_attribution: str | None = None
+
+
+class FeaturesSettings(BaseSettings):
+    """Limits of the OGC API – Features endpoints."""
+
+    model_config = SettingsConfigDict(env_prefix="PLANVIEW_", extra="ignore")
+
+    default_limit: int = 100
+    max_limit: int = 10_000
+    # numberMatched is exact below this many rows (estimated from the planner above it)
+    exact_count_threshold: int = 50_000
+
+
+@lru_cache
+def api_settings() -> APISettings:
+    """The process-wide API settings."""
+    return APISettings()
+
+
+@lru_cache
+def features_settings() -> FeaturesSettings:
+    """The process-wide features settings."""
+    return FeaturesSettings()

@@ -1,0 +1,1 @@
+"""Database side of planview: models, SQL, import, analysis. No HTTP here."""

@@ -1,0 +1,207 @@
+"""The ``planview`` command line: database, migrations, data loading, import and the server."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from geo import embedded_pg
+from geo.settings import REPO_ROOT, database_settings
+
+app = typer.Typer(help="planview: the Bắc Kạn provincial plan in PostGIS, served as OGC API and a map.")
+db_app = typer.Typer(help="The embedded PostgreSQL + PostGIS cluster.")
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+
+class CommandError(typer.Exit):
+    """Print a message in red and exit with status 1."""
+
+    def __init__(self, message: str, code: int = 1):
+        console.print(f"[bold red]error:[/] {message}")
+        super().__init__(code)
+
+
+def embedded_cluster() -> embedded_pg.Cluster:
+    """The project-local cluster described by the settings."""
+    settings = database_settings()
+    return embedded_pg.Cluster(
+        data_dir=embedded_pg.resolve_data_dir(settings.db_dir), port=settings.db_port, pg_bin=settings.pg_bin
+    )
+
+
+def ensure_database() -> str:
+    """Start the embedded cluster when it is in use; return the database URL."""
+    settings = database_settings()
+    if settings.embedded:
+        cluster = embedded_cluster()
+        try:
+            embedded_pg.start(cluster)
+            embedded_pg.ensure_database(cluster, settings.db_name)
+        except embedded_pg.EmbeddedDatabaseError as exc:
+            raise CommandError(str(exc)) from exc
+    return settings.url
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded cluster (idempotent)."""
+    settings = database_settings()
+    if not settings.embedded:
+        raise CommandError("PLANVIEW_DATABASE_URL is set: planview uses that server and starts none")
+    cluster = embedded_cluster()
+    started = embedded_pg.start(cluster) if not embedded_pg.is_running(cluster) else False
+    embedded_pg.ensure_database(cluster, settings.db_name)
+    state = "started" if started else "already running"
+    console.print(f"PostgreSQL {state} on 127.0.0.1:{cluster.port} (data in {cluster.data_dir})")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded cluster."""
+    stopped = embedded_pg.stop(embedded_cluster())
+    console.print("stopped" if stopped else "not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Say whether the database answers; exit 1 when it does not."""
+    settings = database_settings()
+    if settings.embedded:
+        cluster = embedded_cluster()
+        running = embedded_pg.is_running(cluster)
+        console.print(
+            f"embedded cluster {'running' if running else 'stopped'}: 127.0.0.1:{cluster.port}, "
+            f"data in {cluster.data_dir}"
+        )
+        if not running:
+            raise typer.Exit(1)
+    else:
+        import psycopg
+
+        try:
+            with psycopg.connect(settings.url, connect_timeout=5):
+                console.print(f"external database reachable: {settings.url}")
+        except psycopg.OperationalError as exc:
+            raise CommandError(f"external database not reachable: {exc}") from exc
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the database URL to use (for psql, QGIS, tipg)."""
+    print(database_settings().url)
+
+
+@app.command()
+def migrate(
+    revision: Annotated[str, typer.Argument(help="target revision")] = "head",
+    downgrade: Annotated[bool, typer.Option(help="downgrade to REVISION instead")] = False,
+) -> None:
+    """Bring the schema to REVISION with Alembic."""
+    from alembic.config import Config
+
+    from alembic import command
+
+    ensure_database()
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
+    config.set_main_option("sqlalchemy.url", database_settings().sqlalchemy_url)
+    (command.downgrade if downgrade else command.upgrade)(config, revision)
+    console.print(f"schema {'downgraded' if downgrade else 'upgraded'} to {revision}")
+
+
+@app.command()
+def load(
+    sheets: Annotated[
+        Path | None, typer.Option(help="CSV of the dossier's map sheets (default: the shipped catalog)")
+    ] = None,
+) -> None:
+    """Load the shipped Bắc Kạn dataset (idempotent: a second run changes nothing)."""
+    from geo.database import make_engine
+    from geo.load import LoadError, load_all
+
+    ensure_database()
+    engine = make_engine()
+    try:
+        summary = load_all(engine, sheets_csv=sheets, console=console)
+    except LoadError as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        engine.dispose()
+    for name, count in summary.items():
+        console.print(f"  {name:<28} {count:>6}")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, Shapefile (.shp/.zip) or File GDB")],
+    sheet: Annotated[str | None, typer.Option(help="sheet id, e.g. P8")] = None,
+    layer: Annotated[str | None, typer.Option(help="layer key, e.g. land_use_2030")] = None,
+    crs: Annotated[str | None, typer.Option(help="CRS when the file has none, e.g. EPSG:9213")] = None,
+    replace: Annotated[bool, typer.Option(help="replace the layer if it already has data")] = False,
+    source_layer: Annotated[str | None, typer.Option(help="layer inside a multi-layer file")] = None,
+    title: Annotated[str | None, typer.Option(help="layer title (Vietnamese)")] = None,
+) -> None:
+    """Import a vector file into a sheet layer, or a whole planning-database package (.gdb)."""
+    from geo.database import make_engine
+    from geo.importer import ImportError_, import_any
+
+    ensure_database()
+    engine = make_engine()
+    try:
+        import_any(
+            engine,
+            file,
+            sheet_id=sheet,
+            layer_key=layer,
+            crs=crs,
+            replace=replace,
+            source_layer=source_layer,
+            title=title,
+            console=console,
+        )
+    except ImportError_ as exc:
+        raise CommandError(str(exc)) from exc
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (PLANVIEW_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (PLANVIEW_PORT)")] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Serve the API and the map with uvicorn."""
+    import os
+
+    import uvicorn
+
+    ensure_database()
+    host = host or os.environ.get("PLANVIEW_HOST", "127.0.0.1")
+    port = port or int(os.environ.get("PLANVIEW_PORT", "8000"))
+    console.print(f"planview on http://{host}:{port}/  (API: /api, docs: /docs)")
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command()
+def up(
+    port: Annotated[int | None, typer.Option(help="port (PLANVIEW_PORT)")] = None,
+) -> None:
+    """Start the database, migrate, load the shipped data and serve: the whole `make run`."""
+    migrate("head", downgrade=False)
+    load(None)
+    serve(None, port, 1)
+
+
+if __name__ == "__main__":
+    app()

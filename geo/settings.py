@@ -1,0 +1,48 @@
+"""Settings read from the environment (prefix ``PLANVIEW_``)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+
+
+class DatabaseSettings(BaseSettings):
+    """Where the database is; when ``database_url`` is unset the embedded cluster is used."""
+
+    model_config = SettingsConfigDict(env_prefix="PLANVIEW_", extra="ignore")
+
+    database_url: str | None = None
+    db_dir: Path = REPO_ROOT / "var" / "pg"
+    db_port: int = 55432
+    db_name: str = "planview"
+    pg_bin: Path = Path("/usr/lib/postgresql/15/bin")
+
+    @property
+    def embedded(self) -> bool:
+        """True when planview runs its own PostgreSQL cluster."""
+        return not self.database_url
+
+    @property
+    def url(self) -> str:
+        """A libpq URL (``postgresql://…``) for asyncpg and psql."""
+        if self.database_url:
+            return self.database_url.replace("postgresql+psycopg://", "postgresql://")
+        return f"postgresql://postgres@127.0.0.1:{self.db_port}/{self.db_name}"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The same URL for SQLAlchemy with the psycopg 3 driver."""
+        url = self.url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+
+@lru_cache
+def database_settings() -> DatabaseSettings:
+    """The process-wide database settings."""
+    return DatabaseSettings()

@@ -1,0 +1,129 @@
+"""Session-wide fixtures: one throwaway PostGIS cluster, a template database with the shipped data."""
+
+import os
+import shutil
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+
+from geo import embedded_pg
+from geo.settings import DatabaseSettings, database_settings
+
+TEMPLATE_DB = "planview_template"
+OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[embedded_pg.Cluster]:
+    """A PostgreSQL 15 + PostGIS cluster of our own, started for this test session only."""
+    workdir = Path(tempfile.mkdtemp(prefix="planview-test-", dir="/tmp"))
+    cluster = embedded_pg.Cluster(data_dir=workdir / "data", port=_free_port())
+    embedded_pg.start(cluster, fast=True)
+    try:
+        yield cluster
+    finally:
+        embedded_pg.stop(cluster)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def create_database(cluster: embedded_pg.Cluster, template: str = "template1") -> str:
+    """A new database cloned from ``template``; returns its name."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(cluster.url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return name
+
+
+def drop_database(cluster: embedded_pg.Cluster, name: str) -> None:
+    """Drop a test database, closing whatever still holds it."""
+    with psycopg.connect(cluster.url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def use_database(url: str) -> None:
+    """Point planview's settings at ``url`` (settings are cached per process)."""
+    os.environ["PLANVIEW_DATABASE_URL"] = url
+    database_settings.cache_clear()
+
+
+def migrate_to_head(url: str) -> None:
+    """Run Alembic's upgrade to head on ``url``."""
+    from alembic.config import Config
+
+    from alembic import command
+    from geo.settings import REPO_ROOT
+
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
+    config.set_main_option("sqlalchemy.url", DatabaseSettings(database_url=url).sqlalchemy_url)
+    command.upgrade(config, "head")
+
+
+@pytest.fixture(scope="session")
+def template_database(pg_cluster) -> str:
+    """A database migrated to head with the shipped Bắc Kạn data loaded, used as a template."""
+    from geo.load import load_all
+
+    from geo.database import make_engine
+
+    url = pg_cluster.url(TEMPLATE_DB)
+    with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{TEMPLATE_DB}" TEMPLATE template1')
+    migrate_to_head(url)
+    engine = make_engine(DatabaseSettings(database_url=url))
+    load_all(engine)
+    engine.dispose()
+    return TEMPLATE_DB
+
+
+@pytest.fixture(scope="module")
+def database_url(pg_cluster, template_database) -> Iterator[str]:
+    """A fresh copy of the loaded database for one test module, set as PLANVIEW_DATABASE_URL."""
+    name = create_database(pg_cluster, template_database)
+    url = pg_cluster.url(name)
+    previous = os.environ.get("PLANVIEW_DATABASE_URL")
+    use_database(url)
+    yield url
+    if previous is None:
+        os.environ.pop("PLANVIEW_DATABASE_URL", None)
+    else:
+        os.environ["PLANVIEW_DATABASE_URL"] = previous
+    database_settings.cache_clear()
+    drop_database(pg_cluster, name)
+
+
+@pytest.fixture(scope="module")
+def engine(database_url) -> Iterator[Engine]:
+    """A SQLAlchemy engine on the module's database."""
+    from geo.database import make_engine
+
+    engine = make_engine(DatabaseSettings(database_url=database_url))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def empty_database_url(pg_cluster) -> Iterator[str]:
+    """A database with PostGIS only (no schema), for migration tests."""
+    name = create_database(pg_cluster)
+    yield pg_cluster.url(name)
+    drop_database(pg_cluster, name)
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    """Where tests leave artefacts a person may look at (screenshots, reports)."""
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    return OUTPUT_DIR
