@@ -1,0 +1,40 @@
+"""Search, "what is here" and the district list: the lookups behind the search box and click panel."""
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import ORJSONResponse
+
+from api.deps import connection
+from geo.here import what_is_here
+from geo.projects import list_districts
+from geo.search import MAX_LIMIT, search_places
+
+router = APIRouter(prefix="/api", tags=["lookup"])
+
+
+@router.get("/search", summary="Find places, zones and projects by name, with or without diacritics")
+async def search(
+    q: str = Query("", description="Name or part of it: 'cho moi', 'Chợ Mới' and 'CHO MOI' are the same"),
+    limit: int = Query(10, ge=1, le=MAX_LIMIT),
+    conn: asyncpg.Connection = Depends(connection),
+) -> ORJSONResponse:
+    """Best matches first: exact, then prefix, then contains; then by kind and name."""
+    return ORJSONResponse({"results": await search_places(conn, q, limit)})
+
+
+@router.get(
+    "/here", summary="What the plan shows at a point: admin units old and new, features of every sheet"
+)
+async def here(
+    lon: float | None = Query(None, description="Longitude, WGS 84 degrees"),
+    lat: float | None = Query(None, description="Latitude, WGS 84 degrees"),
+    conn: asyncpg.Connection = Depends(connection),
+) -> ORJSONResponse:
+    """The click panel's content for one point."""
+    return ORJSONResponse(await what_is_here(conn, lon, lat))
+
+
+@router.get("/districts", summary="The 8 pre-2025 districts with bbox and project counts")
+async def districts(conn: asyncpg.Connection = Depends(connection)) -> ORJSONResponse:
+    """Districts of Bắc Kạn as they were until 30 June 2025."""
+    return ORJSONResponse({"districts": await list_districts(conn)})

@@ -1,0 +1,106 @@
+"""Projects of the plan: list with counts, record, status changes and history, the annual report."""
+
+import csv
+import io
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import ORJSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import connection
+from geo.projects import (
+    MAX_NOTE_CHARS,
+    get_project,
+    implementation_report,
+    list_projects,
+    project_history,
+    record_status,
+)
+
+router = APIRouter(prefix="/api", tags=["projects"])
+
+REPORT_COLUMNS = (
+    "project_id",
+    "name_vi",
+    "sector",
+    "districts_text",
+    "status_at",
+    "progress_pct_at",
+    "last_update",
+    "last_recorded_by",
+    "updated_in_year",
+    "updates_in_year",
+    "status_now",
+)
+
+
+class StatusChange(BaseModel):
+    """A reported change of a project's status."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: str = Field(description="proposed, planned, preparation, site_clearance, under_construction, …")
+    progress_pct: float | None = Field(None, ge=0, le=100)
+    note: str | None = Field(None, max_length=MAX_NOTE_CHARS)
+    recorded_by: str = Field(min_length=1, description="Who reports the change (person or office)")
+
+
+@router.get("/projects", summary="Projects with filters and counts by status, sector and district")
+async def projects(
+    district: str | None = Query(None, description="District code (065) or name, with or without diacritics"),
+    status: str | None = Query(None),
+    sector: str | None = Query(None, description="Part of the sector name"),
+    q: str | None = Query(None, description="Part of the project name or id"),
+    conn: asyncpg.Connection = Depends(connection),
+) -> ORJSONResponse:
+    """Project summaries and counts over the same filtered set."""
+    return ORJSONResponse(await list_projects(conn, district, status, sector, q))
+
+
+@router.get("/projects/{project_id}", summary="Full record of a project with its history")
+async def project(project_id: str, conn: asyncpg.Connection = Depends(connection)) -> ORJSONResponse:
+    """Every column, the zone, the districts by name and the status history, newest first."""
+    return ORJSONResponse(await get_project(conn, project_id))
+
+
+@router.get("/projects/{project_id}/history", summary="Status history of a project, newest first")
+async def history(project_id: str, conn: asyncpg.Connection = Depends(connection)) -> ORJSONResponse:
+    """The recorded status events."""
+    return ORJSONResponse({"project_id": project_id, "history": await project_history(conn, project_id)})
+
+
+@router.post("/projects/{project_id}/status", summary="Record a status change (transactional)")
+async def change_status(
+    project_id: str, change: StatusChange, conn: asyncpg.Connection = Depends(connection)
+) -> ORJSONResponse:
+    """Insert the event, update the project and bump the data version in one transaction."""
+    updated = await record_status(
+        conn, project_id, change.status, change.progress_pct, change.note, change.recorded_by
+    )
+    return ORJSONResponse(updated)
+
+
+@router.get(
+    "/reports/implementation", summary="Annual implementation report: status of each project on 20 October"
+)
+async def implementation(
+    year: int = Query(..., description="Report year; the status is taken as of 20 October"),
+    district: str | None = Query(None),
+    f: str = Query("json", pattern="^(json|csv)$"),
+    conn: asyncpg.Connection = Depends(connection),
+) -> Response:
+    """JSON or CSV (UTF-8 with BOM so spreadsheet programs read the Vietnamese names)."""
+    report = await implementation_report(conn, year, district)
+    if f == "json":
+        return ORJSONResponse(report)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(report["projects"])
+    name = f"implementation-{year}" + (f"-{report['district']}" if report["district"] else "") + ".csv"
+    return Response(
+        "\ufeff" + out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

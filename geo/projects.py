@@ -1,0 +1,310 @@
+"""Projects of the plan: list with counts, full record, status changes with history, districts, report."""
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+
+import asyncpg
+
+from geo.errors import InvalidParameter, NotFound
+
+PROJECT_STATUSES = (
+    "proposed",
+    "planned",
+    "preparation",
+    "site_clearance",
+    "under_construction",
+    "completed",
+    "suspended",
+    "unclear",
+    "category",
+)
+MAX_NOTE_CHARS = 2000
+NEW_UNITS_FROM = "2025-07-01"
+# The province collects implementation reports by 20 October; a report is "as of" the end of that day.
+REPORT_DAY = (10, 20)
+VIETNAM_TIME = timezone(timedelta(hours=7))
+
+_PRE_2025_DISTRICT = (
+    f"u.level = 'district' AND (u.valid_from IS NULL OR u.valid_from < DATE '{NEW_UNITS_FROM}')"
+)
+_DISTRICT_PREFIX = re.compile(r"^(huyen|thanh pho|tp\.?|thi xa|tx\.?)\s+")
+
+_BBOX = """
+    CASE WHEN {g} IS NULL THEN NULL ELSE jsonb_build_array(
+        round(ST_XMin({g})::numeric, 6), round(ST_YMin({g})::numeric, 6),
+        round(ST_XMax({g})::numeric, 6), round(ST_YMax({g})::numeric, 6)) END
+"""
+_CENTROID = """
+    CASE WHEN {g} IS NULL THEN NULL ELSE jsonb_build_array(
+        round(ST_X(ST_Centroid({g}))::numeric, 6), round(ST_Y(ST_Centroid({g}))::numeric, 6)) END
+"""
+
+_SUMMARY = f"""
+    jsonb_build_object(
+        'project_id', p.project_id, 'name_vi', p.name_vi, 'name_ascii', p.name_ascii, 'sector', p.sector,
+        'is_category', p.is_category, 'district_codes', to_jsonb(p.district_codes),
+        'districts_text', p.districts_text, 'commune_code', p.commune_code, 'commune_name', p.commune_name,
+        'zone_id', p.zone_id, 'period', p.period, 'status', p.status, 'status_note', p.status_note,
+        'progress_pct', p.progress_pct, 'confidence', p.confidence, 'is_synthetic', p.is_synthetic,
+        'geometry_quality', p.geometry_quality, 'location_level', p.location_level,
+        'geometry_note', p.geometry_note, 'source_url', p.source_url, 'updated_at', p.updated_at,
+        'bbox', {_BBOX.format(g="p.geom")}, 'centroid', {_CENTROID.format(g="p.geom")})
+"""
+
+_FILTER = """
+    ($1::text IS NULL OR $1 = ANY(p.district_codes))
+    AND ($2::text IS NULL OR p.status = $2)
+    AND ($3::text IS NULL OR strpos(fold_vi(coalesce(p.sector, '')), fold_vi($3)) > 0)
+    AND ($4::text IS NULL OR strpos(fold_vi(p.name_vi), fold_vi($4)) > 0
+         OR strpos(fold_vi(p.project_id), fold_vi($4)) > 0)
+"""
+
+_LIST = f"""
+WITH chosen AS (SELECT p.* FROM project p WHERE {_FILTER})
+SELECT
+    (SELECT coalesce(jsonb_agg({_SUMMARY} ORDER BY p.project_id), '[]'::jsonb) FROM chosen p) AS projects,
+    (SELECT coalesce(jsonb_object_agg(status, n), '{{}}'::jsonb)
+       FROM (SELECT status, count(*) AS n FROM chosen GROUP BY status) s) AS by_status,
+    (SELECT coalesce(jsonb_object_agg(sector, n), '{{}}'::jsonb)
+       FROM (SELECT coalesce(sector, '') AS sector, count(*) AS n FROM chosen GROUP BY 1) s) AS by_sector,
+    (SELECT coalesce(jsonb_object_agg(code, n), '{{}}'::jsonb)
+       FROM (SELECT code, count(*) AS n FROM chosen, unnest(chosen.district_codes) AS code GROUP BY code) s)
+       AS by_district
+"""
+
+_RECORD = f"""
+SELECT (to_jsonb(p) - 'geom') || jsonb_build_object(
+        'bbox', {_BBOX.format(g="p.geom")},
+        'centroid', {_CENTROID.format(g="p.geom")},
+        'geometry', ST_AsGeoJSON(p.geom, 6)::jsonb,
+        'zone', (SELECT jsonb_build_object('zone_id', z.zone_id, 'name_vi', z.name_vi, 'kind', z.kind,
+                                            'geometry_quality', z.geometry_quality)
+                 FROM zone z WHERE z.zone_id = p.zone_id),
+        'districts', (SELECT coalesce(jsonb_agg(jsonb_build_object('code', c.code, 'name', u.name,
+                                                                   'full_name', u.full_name)
+                                                ORDER BY c.ord), '[]'::jsonb)
+                      FROM unnest(p.district_codes) WITH ORDINALITY AS c(code, ord)
+                      LEFT JOIN admin_unit u ON u.code = c.code AND {_PRE_2025_DISTRICT}))
+FROM project p WHERE p.project_id = $1
+"""
+
+_HISTORY = """
+SELECT coalesce(jsonb_agg(jsonb_build_object(
+           'id', e.id, 'status', e.status, 'progress_pct', e.progress_pct, 'note', e.note,
+           'recorded_by', e.recorded_by, 'recorded_at', e.recorded_at, 'source', e.source,
+           'data_version', e.data_version) ORDER BY e.recorded_at DESC, e.id DESC), '[]'::jsonb)
+FROM project_status_event e WHERE e.project_id = $1
+"""
+
+_DISTRICTS = f"""
+SELECT coalesce(jsonb_agg(jsonb_build_object(
+           'code', u.code, 'name', u.name, 'full_name', u.full_name, 'name_ascii', u.name_ascii,
+           'unit_type', u.unit_type, 'area_km2', u.area_km2,
+           'bbox', {_BBOX.format(g="u.geom")}, 'centroid', {_CENTROID.format(g="u.geom")},
+           'project_count', (SELECT count(*) FROM project p WHERE u.code = ANY(p.district_codes)),
+           'zone_count', (SELECT count(*) FROM zone z WHERE z.district_code = u.code))
+       ORDER BY u.code), '[]'::jsonb)
+FROM (SELECT DISTINCT ON (u.code) u.* FROM admin_unit u WHERE {_PRE_2025_DISTRICT}
+      ORDER BY u.code, u.valid_to DESC NULLS FIRST) u
+"""
+
+# Status at the report date = the newest event recorded up to then.
+_REPORT = """
+SELECT p.project_id, p.name_vi, p.sector, p.districts_text, p.district_codes, p.is_category,
+       p.status AS status_now, p.progress_pct::float8 AS progress_now,
+       last.status AS status_at, last.progress_pct::float8 AS progress_at, last.recorded_at AS last_update,
+       last.recorded_by AS last_recorded_by, last.source AS last_source, last.note AS last_note,
+       (SELECT count(*) FROM project_status_event e
+         WHERE e.project_id = p.project_id AND e.recorded_at >= $2 AND e.recorded_at < $3) AS updates_in_year
+FROM project p
+LEFT JOIN LATERAL (
+    SELECT e.* FROM project_status_event e
+    WHERE e.project_id = p.project_id AND e.recorded_at < $3
+    ORDER BY e.recorded_at DESC, e.id DESC LIMIT 1
+) last ON true
+WHERE ($1::text IS NULL OR $1 = ANY(p.district_codes))
+ORDER BY p.project_id
+"""
+
+
+async def resolve_district(conn: asyncpg.Connection, value: str | None) -> str | None:
+    """A pre-2025 district code from a code (065) or a name with or without diacritics; 404 if unknown."""
+    if value is None or not value.strip():
+        return None
+    rows = await conn.fetch(
+        f"""SELECT DISTINCT u.code, u.name, u.full_name, fold_vi(u.name) AS folded,
+                   fold_vi(u.full_name) AS folded_full
+            FROM admin_unit u WHERE {_PRE_2025_DISTRICT} ORDER BY u.code"""
+    )
+    wanted = value.strip()
+    folded = (await conn.fetchval("SELECT fold_vi($1)", re.sub(r"\s+", " ", wanted))) or ""
+    short = _DISTRICT_PREFIX.sub("", folded)
+    for r in rows:
+        if wanted == r["code"] or folded in (r["folded"], r["folded_full"]) or short == r["folded"]:
+            return r["code"]
+    valid = ", ".join(f"{r['code']} {r['name']}" for r in rows)
+    raise NotFound(f"district {value!r} is not a pre-2025 district of Bắc Kạn; valid: {valid}")
+
+
+def check_status(status: str | None, field: str = "status") -> str | None:
+    """The status if it is in the vocabulary; 400 naming the valid ones otherwise."""
+    if status is None or status == "":
+        return None
+    if status not in PROJECT_STATUSES:
+        raise InvalidParameter(
+            f"{field}: {status!r} is not a project status; use one of {', '.join(PROJECT_STATUSES)}"
+        )
+    return status
+
+
+async def list_projects(
+    conn: asyncpg.Connection,
+    district: str | None = None,
+    status: str | None = None,
+    sector: str | None = None,
+    q: str | None = None,
+) -> dict:
+    """Projects matching the filters, with counts by status, sector and district over the same set."""
+    code = await resolve_district(conn, district)
+    status = check_status(status)
+    row = await conn.fetchrow(_LIST, code, status, (sector or "").strip() or None, (q or "").strip() or None)
+    return {
+        "projects": row["projects"],
+        "counts": {
+            "total": len(row["projects"]),
+            "by_status": row["by_status"],
+            "by_sector": row["by_sector"],
+            "by_district": row["by_district"],
+        },
+        "filters": {"district": code, "status": status, "sector": sector, "q": q},
+    }
+
+
+async def project_history(conn: asyncpg.Connection, project_id: str) -> list[dict]:
+    """The status events of a project, newest first; 404 when the project does not exist."""
+    if not await conn.fetchval("SELECT true FROM project WHERE project_id = $1", project_id):
+        raise NotFound(f"project {project_id!r} does not exist")
+    return await conn.fetchval(_HISTORY, project_id)
+
+
+async def get_project(conn: asyncpg.Connection, project_id: str) -> dict:
+    """The full record of a project with its zone, districts and history (newest first)."""
+    record = await conn.fetchval(_RECORD, project_id)
+    if record is None:
+        raise NotFound(f"project {project_id!r} does not exist")
+    record["history"] = await conn.fetchval(_HISTORY, project_id)
+    return record
+
+
+def check_status_change(
+    status: str | None, progress_pct: float | None, note: str | None, recorded_by: str | None
+):
+    """Validate a status change; returns the cleaned values or raises InvalidParameter."""
+    if not status:
+        raise InvalidParameter("status is required")
+    check_status(status)
+    if progress_pct is not None and not 0 <= progress_pct <= 100:
+        raise InvalidParameter(f"progress_pct must be between 0 and 100, got {progress_pct}")
+    recorded_by = (recorded_by or "").strip()
+    if not recorded_by:
+        raise InvalidParameter("recorded_by is required: say who reports this change")
+    if note is not None and len(note) > MAX_NOTE_CHARS:
+        raise InvalidParameter(f"note: at most {MAX_NOTE_CHARS} characters, got {len(note)}")
+    return status, progress_pct, (note or None), recorded_by
+
+
+async def record_status(
+    conn: asyncpg.Connection,
+    project_id: str,
+    status: str | None,
+    progress_pct: float | None = None,
+    note: str | None = None,
+    recorded_by: str | None = None,
+    source: str = "api",
+) -> dict:
+    """Record a status change in one transaction (event, project, data version); return the project."""
+    status, progress_pct, note, recorded_by = check_status_change(status, progress_pct, note, recorded_by)
+    async with conn.transaction():
+        found = await conn.fetchval("SELECT true FROM project WHERE project_id = $1 FOR UPDATE", project_id)
+        if not found:
+            raise NotFound(f"project {project_id!r} does not exist")
+        version = await conn.fetchval(
+            "UPDATE data_version SET version = version + 1, changed_at = now(), note = $1 "
+            "WHERE id = 1 RETURNING version",
+            f"status of {project_id} set to {status} by {recorded_by}",
+        )
+        await conn.execute(
+            """INSERT INTO project_status_event
+                   (project_id, status, progress_pct, note, recorded_by, recorded_at, source, data_version)
+               VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6, $7)""",
+            project_id,
+            status,
+            progress_pct,
+            note,
+            recorded_by,
+            source,
+            version,
+        )
+        # progress is kept when the change does not give one: a status change alone says nothing about it;
+        # the old status note is replaced (it described the old status and stays in the history)
+        await conn.execute(
+            """UPDATE project SET status = $2, progress_pct = coalesce($3, progress_pct),
+                                  status_note = $4, updated_at = now()
+               WHERE project_id = $1""",
+            project_id,
+            status,
+            progress_pct,
+            note,
+        )
+    return await get_project(conn, project_id)
+
+
+async def list_districts(conn: asyncpg.Connection) -> list[dict]:
+    """The pre-2025 districts with bbox, centroid and how many projects and zones each has."""
+    return await conn.fetchval(_DISTRICTS)
+
+
+def check_year(year: int) -> int:
+    """A plausible report year (the plan runs 2021–2030, reports may come later)."""
+    if not 2021 <= year <= 2100:
+        raise InvalidParameter(f"year must be between 2021 and 2100, got {year}")
+    return year
+
+
+async def implementation_report(conn: asyncpg.Connection, year: int, district: str | None = None) -> dict:
+    """Per project: status as of 20 October of ``year``, last update, and whether updated that year."""
+    check_year(year)
+    code = await resolve_district(conn, district)
+    year_start = datetime.combine(date(year, 1, 1), time(0), VIETNAM_TIME)
+    as_of_end = datetime.combine(date(year, *REPORT_DAY) + timedelta(days=1), time(0), VIETNAM_TIME)
+    rows = await conn.fetch(_REPORT, code, year_start, as_of_end)
+    projects = [
+        {
+            "project_id": r["project_id"],
+            "name_vi": r["name_vi"],
+            "sector": r["sector"],
+            "districts_text": r["districts_text"],
+            "district_codes": list(r["district_codes"]),
+            "is_category": r["is_category"],
+            "status_at": r["status_at"],
+            "progress_pct_at": r["progress_at"],
+            "last_update": r["last_update"].isoformat() if r["last_update"] else None,
+            "last_recorded_by": r["last_recorded_by"],
+            "last_source": r["last_source"],
+            "updated_in_year": r["updates_in_year"] > 0,
+            "updates_in_year": r["updates_in_year"],
+            "status_now": r["status_now"],
+        }
+        for r in rows
+    ]
+    return {
+        "year": year,
+        "as_of": date(year, *REPORT_DAY).isoformat(),
+        "district": code,
+        "projects": projects,
+        "summary": {
+            "projects": len(projects),
+            "updated_in_year": sum(p["updated_in_year"] for p in projects),
+            "no_record_by_date": sum(p["status_at"] is None for p in projects),
+        },
+    }

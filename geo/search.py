@@ -1,0 +1,147 @@
+"""Place search across admin units (old and 2025), zones, projects and settlements, diacritics-blind."""
+
+import re
+
+import asyncpg
+
+from geo.errors import InvalidParameter
+
+MAX_QUERY_CHARS = 100
+MAX_LIMIT = 50
+NEW_UNITS_FROM = "2025-07-01"
+
+# Order of kinds among equally good matches: bigger, more official things first.
+KIND_ORDER = ("province", "district", "commune", "commune_2025", "zone", "project", "settlement")
+
+_SPACES = re.compile(r"\s+")
+
+# Each candidate: kind, id, name, full_name (also matched), name_ascii, district, valid, keys (codes and
+# ids, matched whole), alt_names (matched anywhere, ranked last), geom.
+_ADMIN_AND_PLAN = f"""
+    SELECT u.level AS kind, u.code AS id, u.name, u.full_name, u.name_ascii,
+           d.name AS district,
+           CASE WHEN u.valid_from >= DATE '{NEW_UNITS_FROM}' THEN 'new' ELSE 'old' END AS valid,
+           ARRAY[u.code] AS keys, NULL::text[] AS alt_names, u.geom
+    FROM admin_unit u
+    LEFT JOIN admin_unit d
+           ON u.level = 'commune' AND d.level = 'district' AND d.code = u.parent_code
+          AND (d.valid_from IS NULL OR d.valid_from < DATE '{NEW_UNITS_FROM}')
+    WHERE u.level IN ('province', 'district')
+       OR (u.level = 'commune' AND (u.valid_from IS NULL OR u.valid_from < DATE '{NEW_UNITS_FROM}'))
+    UNION ALL
+    SELECT 'commune_2025', u.code, u.name, u.full_name, u.name_ascii,
+           (SELECT string_agg(DISTINCT x.old_district, '; ')
+              FROM admin_crosswalk x WHERE x.new_code = u.code),
+           'new', ARRAY[u.code], NULL, u.geom
+    FROM admin_unit u
+    WHERE u.level = 'commune' AND u.valid_from >= DATE '{NEW_UNITS_FROM}'
+    UNION ALL
+    -- 2025 units known only from the crosswalk (no admin_unit row): still findable, without geometry
+    SELECT DISTINCT ON (x.new_code) 'commune_2025', x.new_code, x.new_name, x.new_name, fold_vi(x.new_name),
+           x.old_district, 'new', ARRAY[x.new_code], NULL, NULL::geometry
+    FROM admin_crosswalk x
+    WHERE NOT EXISTS (
+        SELECT 1 FROM admin_unit u
+        WHERE u.code = x.new_code AND u.level = 'commune' AND u.valid_from >= DATE '{NEW_UNITS_FROM}'
+    )
+    UNION ALL
+    SELECT 'zone', z.zone_id, z.name_vi, z.name_vi, z.name_ascii, z.district_name, NULL,
+           ARRAY[z.zone_id], NULL, z.geom
+    FROM zone z
+    UNION ALL
+    SELECT 'project', p.project_id, p.name_vi, p.name_vi, p.name_ascii, p.districts_text, NULL,
+           ARRAY[p.project_id], NULL, p.geom
+    FROM project p
+"""
+
+_SETTLEMENTS = """
+    UNION ALL
+    SELECT 'settlement', s.fid::text, s.name, s.name, coalesce(s.properties->>'name_ascii', fold_vi(s.name)),
+           s.properties->>'district_name', NULL, ARRAY[s.feature_id],
+           ARRAY(SELECT jsonb_array_elements_text(
+                   CASE WHEN jsonb_typeof(s.properties->'alt_names') = 'array'
+                        THEN s.properties->'alt_names' ELSE '[]'::jsonb END)),
+           s.geom
+    FROM layers.{table} s
+"""
+
+_RANKED = """
+    WITH candidate AS ({candidates}),
+    folded AS MATERIALIZED (
+        SELECT c.*, fold_vi(c.name) AS fn, fold_vi(c.full_name) AS ff FROM candidate c
+    ),
+    matched AS (
+        SELECT f.*,
+               CASE
+                   WHEN f.fn = $1 OR f.ff = $1
+                        OR EXISTS (SELECT 1 FROM unnest(f.keys) k WHERE fold_vi(k) = $1)
+                        OR EXISTS (SELECT 1 FROM unnest(f.alt_names) a WHERE fold_vi(a) = $1) THEN 0
+                   WHEN starts_with(f.fn, $1) OR starts_with(f.ff, $1) THEN 1
+                   WHEN strpos(f.fn, $1) > 0 OR strpos(f.ff, $1) > 0 THEN 2
+                   WHEN EXISTS (SELECT 1 FROM unnest(f.alt_names) a WHERE strpos(fold_vi(a), $1) > 0) THEN 3
+               END AS match_rank
+        FROM folded f
+    )
+    SELECT m.kind, m.id, m.name, m.full_name, m.name_ascii, m.district, m.valid, m.match_rank,
+           CASE WHEN m.geom IS NULL THEN NULL ELSE ARRAY[
+               round(ST_XMin(m.geom)::numeric, 6)::float8, round(ST_YMin(m.geom)::numeric, 6)::float8,
+               round(ST_XMax(m.geom)::numeric, 6)::float8, round(ST_YMax(m.geom)::numeric, 6)::float8]
+           END AS bbox,
+           CASE WHEN m.geom IS NULL THEN NULL ELSE ARRAY[
+               round(ST_X(ST_Centroid(m.geom))::numeric, 6)::float8,
+               round(ST_Y(ST_Centroid(m.geom))::numeric, 6)::float8]
+           END AS centroid
+    FROM matched m
+    WHERE m.match_rank IS NOT NULL
+    ORDER BY m.match_rank, array_position($2::text[], m.kind), m.fn, m.id
+    LIMIT $3
+"""
+
+
+def normalise_query(q: str | None) -> str:
+    """The search text trimmed and with runs of spaces collapsed; 400 when empty or too long."""
+    text = _SPACES.sub(" ", q or "").strip()
+    if not text:
+        raise InvalidParameter("q: give some text to search for (a place, zone or project name)")
+    if len(text) > MAX_QUERY_CHARS:
+        raise InvalidParameter(f"q: at most {MAX_QUERY_CHARS} characters, got {len(text)}")
+    return text
+
+
+async def _settlement_table(conn: asyncpg.Connection) -> str | None:
+    """The loaded table of the settlements layer, if there is one."""
+    return await conn.fetchval(
+        """
+        SELECT quote_ident(l.table_name) FROM sheet_layer l
+        WHERE l.layer_key = 'settlements' AND l.table_name IS NOT NULL
+          AND to_regclass('layers.' || quote_ident(l.table_name)) IS NOT NULL
+        """
+    )
+
+
+async def search_places(conn: asyncpg.Connection, q: str | None, limit: int = 10) -> list[dict]:
+    """Places, zones and projects whose name contains ``q`` (with or without diacritics), best first."""
+    text = normalise_query(q)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidParameter(f"limit: must be between 1 and {MAX_LIMIT}, got {limit}")
+    folded = await conn.fetchval("SELECT fold_vi($1)", text)
+    candidates = _ADMIN_AND_PLAN
+    settlements = await _settlement_table(conn)
+    if settlements:
+        candidates += _SETTLEMENTS.format(table=settlements)
+    rows = await conn.fetch(_RANKED.format(candidates=candidates), folded, list(KIND_ORDER), limit)
+    return [
+        {
+            "kind": r["kind"],
+            "id": r["id"],
+            "name": r["name"],
+            "full_name": r["full_name"],
+            "name_ascii": r["name_ascii"],
+            "district": r["district"],
+            "valid": r["valid"],
+            "match": ("exact", "prefix", "contains", "alternate name")[r["match_rank"]],
+            "bbox": r["bbox"],
+            "centroid": r["centroid"],
+        }
+        for r in rows
+    ]
