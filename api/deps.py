@@ -1,12 +1,141 @@
-"""FastAPI dependencies shared by the routers."""
+"""FastAPI dependencies shared by the routers: connections, the collection registry, parameter parsing."""
 
+import hashlib
+import math
 from collections.abc import AsyncIterator
 
 import asyncpg
-from fastapi import Request
+from fastapi import Query, Request
+from fastapi.responses import Response
+
+from api.settings import features_settings
+from geo.catalog import CatalogCache
+from geo.errors import InvalidParameter
+from geo.features import ItemsQuery
+
+# Query parameters of /items that are not property filters.
+RESERVED_ITEM_PARAMS = {"bbox", "limit", "offset", "properties", "sortby", "f", "bbox-crs", "crs", "datetime"}
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CACHE_CONTROL = "public, max-age=60"
 
 
 async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
     """A pooled asyncpg connection for the duration of one request."""
     async with request.app.state.pool.acquire() as conn:
         yield conn
+
+
+def pool(request: Request) -> asyncpg.Pool:
+    """The app's asyncpg pool (for responses that stream after the handler returns)."""
+    return request.app.state.pool
+
+
+def catalog_cache(request: Request) -> CatalogCache:
+    """The app's collection registry cache (one per app, keyed to the data version)."""
+    cache = getattr(request.app.state, "catalog_cache", None)
+    if cache is None:
+        cache = CatalogCache(features_settings().exact_count_threshold)
+        request.app.state.catalog_cache = cache
+    return cache
+
+
+def parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """``w,s,e,n`` in degrees (CRS84), checked: four finite numbers, w < e, s < n, within ±180/±90."""
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise InvalidParameter(f"bbox must be 4 comma-separated numbers w,s,e,n (lon/lat); got {text!r}")
+    try:
+        w, s, e, n = (float(p) for p in parts)
+    except ValueError:
+        raise InvalidParameter(
+            f"bbox must be 4 comma-separated numbers w,s,e,n (lon/lat); got {text!r}"
+        ) from None
+    if not all(math.isfinite(v) for v in (w, s, e, n)):
+        raise InvalidParameter(f"bbox values must be finite numbers; got {text!r}")
+    if not (-180 <= w <= 180 and -180 <= e <= 180):
+        raise InvalidParameter(f"bbox longitudes must be within -180..180; got {w}, {e}")
+    if not (-90 <= s <= 90 and -90 <= n <= 90):
+        raise InvalidParameter(f"bbox latitudes must be within -90..90; got {s}, {n}")
+    if not w < e:
+        raise InvalidParameter(f"bbox west ({w}) must be less than east ({e})")
+    if not s < n:
+        raise InvalidParameter(f"bbox south ({s}) must be less than north ({n})")
+    return w, s, e, n
+
+
+def _names(text: str, what: str) -> tuple[str, ...]:
+    names = tuple(p.strip() for p in text.split(",") if p.strip())
+    if not names:
+        raise InvalidParameter(f"{what} must list at least one property name")
+    return names
+
+
+def items_query(
+    request: Request,
+    bbox: str | None = Query(None, description="w,s,e,n in degrees (CRS84)"),
+    limit: int | None = Query(None, description="features per page, 1..10000 (default 100)"),
+    offset: int = Query(0, description="features to skip"),
+    properties: str | None = Query(None, description="comma-separated property names to return"),
+    sortby: str | None = Query(None, description="e.g. +name,-status"),
+    bbox_crs: str | None = Query(None, alias="bbox-crs", description="only CRS84 is supported"),
+    crs: str | None = Query(None, description="only CRS84 is supported"),
+    datetime: str | None = Query(None, description="not supported: the layers have no time axis"),
+) -> ItemsQuery:
+    """Parse the /items parameters; property filters are all the other query parameters."""
+    settings = features_settings()
+    if limit is None:
+        limit = settings.default_limit
+    if not 1 <= limit <= settings.max_limit:
+        raise InvalidParameter(f"limit must be between 1 and {settings.max_limit}; got {limit}")
+    if offset < 0:
+        raise InvalidParameter(f"offset must be 0 or more; got {offset}")
+    for name, value in (("bbox-crs", bbox_crs), ("crs", crs)):
+        if value is not None and value != CRS84:
+            raise InvalidParameter(f"{name}: only {CRS84} is supported; got {value!r}")
+    if datetime is not None:
+        raise InvalidParameter("datetime is not supported: the plan layers have no time axis")
+    sort_terms = []
+    for term in _names(sortby, "sortby") if sortby is not None else ():
+        desc = term.startswith("-")
+        name = term.lstrip("+-").strip()
+        if not name:
+            raise InvalidParameter(f"sortby term {term!r} names no property")
+        sort_terms.append((name, desc))
+    filters: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        if key in RESERVED_ITEM_PARAMS:
+            continue
+        if key in filters:
+            raise InvalidParameter(f"property filter {key!r} given twice")
+        filters[key] = value
+    return ItemsQuery(
+        limit=limit,
+        offset=offset,
+        bbox=parse_bbox(bbox) if bbox is not None else None,
+        filters=filters,
+        properties=_names(properties, "properties") if properties is not None else None,
+        sortby=tuple(sort_terms),
+    )
+
+
+def output_format(f: str | None = Query(None, description="json (GeoJSON, default), geojson or csv")) -> str:
+    """The requested output format: ``json`` or ``csv``."""
+    if f is None or f in ("json", "geojson"):
+        return "json"
+    if f == "csv":
+        return "csv"
+    raise InvalidParameter(f"f must be json, geojson or csv; got {f!r}")
+
+
+def etag_for(request: Request, data_version: int) -> str:
+    """A weak ETag naming the data version and the exact request (path and query)."""
+    digest = hashlib.blake2b(f"{request.url.path}?{request.url.query}".encode(), digest_size=8).hexdigest()
+    return f'W/"{data_version}-{digest}"'
+
+
+def not_modified(request: Request, etag: str) -> Response | None:
+    """A 304 response when the client already holds ``etag``; None otherwise."""
+    match = request.headers.get("if-none-match")
+    if match and (match.strip() == "*" or etag in (m.strip() for m in match.split(","))):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
+    return None

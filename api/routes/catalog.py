@@ -1,0 +1,28 @@
+"""``/api/sheets``: the plan's map sheets with their layers, legends and loaded flags."""
+
+import asyncpg
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import ORJSONResponse, Response
+
+from api.deps import CACHE_CONTROL, catalog_cache, connection, etag_for, not_modified
+from geo.catalog import CatalogCache, sheet_catalog
+
+router = APIRouter(prefix="/api", tags=["sheets"])
+
+
+@router.get("/sheets", summary="Map sheets with their layers and legends")
+async def sheets(
+    request: Request,
+    conn: asyncpg.Connection = Depends(connection),
+    cache: CatalogCache = Depends(catalog_cache),
+) -> Response:
+    """Sheets by number; each layer with its style, legend, feature count and whether it is loaded."""
+    catalog = await cache.get(conn)
+    etag = etag_for(request, catalog.data_version)
+    if cached := not_modified(request, etag):
+        return cached
+    body = cache.derived.get(("sheets", catalog.data_version))
+    if body is None:
+        body = await sheet_catalog(conn, catalog)
+        cache.derived[("sheets", catalog.data_version)] = body
+    return ORJSONResponse(body, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})

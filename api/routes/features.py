@@ -1,0 +1,393 @@
+"""OGC API – Features (Part 1 Core + GeoJSON) and vector tiles under /api."""
+
+import asyncpg
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import ORJSONResponse, Response, StreamingResponse
+
+from api.deps import (
+    CACHE_CONTROL,
+    catalog_cache,
+    connection,
+    etag_for,
+    items_query,
+    not_modified,
+    output_format,
+    pool,
+)
+from geo.catalog import Catalog, CatalogCache, Collection, collection_summary
+from geo.errors import InvalidParameter
+from geo.features import ItemsQuery, StreamProgress, check_query, item, items_csv, items_page, stream_items
+from geo.tiles import MAX_ZOOM, check_tile, tile
+
+router = APIRouter(prefix="/api", tags=["OGC API – Features"])
+
+GEOJSON = "application/geo+json"
+MVT = "application/vnd.mapbox-vector-tile"
+# Above this many features a page is streamed from a server-side cursor instead of built in one string.
+STREAM_ABOVE = 2_000
+OGC = "http://www.opengis.net/spec"
+CONFORMANCE = [
+    f"{OGC}/ogcapi-features-1/1.0/conf/core",
+    f"{OGC}/ogcapi-features-1/1.0/conf/geojson",
+    f"{OGC}/ogcapi-features-1/1.0/conf/oas30",
+    f"{OGC}/ogcapi-common-1/1.0/conf/core",
+    f"{OGC}/ogcapi-common-2/1.0/conf/collections",
+    f"{OGC}/ogcapi-features-3/1.0/conf/queryables",
+    f"{OGC}/ogcapi-tiles-1/1.0/conf/core",
+    f"{OGC}/ogcapi-tiles-1/1.0/conf/tileset",
+    f"{OGC}/ogcapi-tiles-1/1.0/conf/tilesets-list",
+    f"{OGC}/ogcapi-tiles-1/1.0/conf/mvt",
+]
+WEB_MERCATOR_QUAD = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+
+
+def _url(request: Request, path: str) -> str:
+    return str(request.base_url).rstrip("/") + path
+
+
+def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict:
+    out = {"href": href, "rel": rel, "type": type_}
+    if title:
+        out["title"] = title
+    return out
+
+
+def _collection_json(request: Request, c: Collection) -> dict:
+    base = _url(request, f"/api/collections/{c.id}")
+    out = collection_summary(c)
+    out["links"] = [
+        _link(base, "self", "application/json", "this collection"),
+        _link(f"{base}/items", "items", GEOJSON, "features as GeoJSON"),
+        _link(f"{base}/items?f=csv", "items", "text/csv", "features as CSV"),
+        _link(
+            f"{base}/queryables",
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            "application/schema+json",
+        ),
+        _link(f"{base}/tiles", "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector", "application/json"),
+        _link(
+            f"{base}/tiles/WebMercatorQuad/{{tileMatrix}}/{{tileCol}}/{{tileRow}}",
+            "item",
+            MVT,
+            "vector tiles (z/x/y)",
+        ),
+    ]
+    return out
+
+
+def _cached_json(request: Request, version: int, body: dict) -> Response:
+    etag = etag_for(request, version)
+    return not_modified(request, etag) or ORJSONResponse(
+        body, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    )
+
+
+@router.get("", summary="Landing page")
+async def landing(request: Request) -> dict:
+    """Title and links to the API definition, conformance and the collections."""
+    return {
+        "title": "planview — Quy hoạch tỉnh Bắc Kạn thời kỳ 2021–2030",
+        "description": "OGC API – Features and vector tiles over the Bắc Kạn provincial plan "
+        "2021–2030 (Decision 1288/QĐ-TTg).",
+        "links": [
+            _link(_url(request, "/api"), "self", "application/json", "this document"),
+            _link(
+                _url(request, "/openapi.json"), "service-desc", "application/vnd.oai.openapi+json;version=3.0"
+            ),
+            _link(_url(request, "/docs"), "service-doc", "text/html", "API documentation"),
+            _link(_url(request, "/api/conformance"), "conformance", "application/json"),
+            _link(_url(request, "/api/collections"), "data", "application/json", "collections"),
+            _link(
+                _url(request, "/api/tileMatrixSets"),
+                "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                "application/json",
+            ),
+            _link(_url(request, "/api/sheets"), "related", "application/json", "the plan's map sheets"),
+        ],
+    }
+
+
+@router.get("/conformance", summary="Conformance classes")
+async def conformance() -> dict:
+    """The OGC conformance classes this server implements."""
+    return {"conformsTo": CONFORMANCE}
+
+
+@router.get("/collections", summary="All collections")
+async def collections(
+    request: Request,
+    conn: asyncpg.Connection = Depends(connection),
+    cache: CatalogCache = Depends(catalog_cache),
+) -> Response:
+    """Every loaded sheet layer, the admin units, zones and projects."""
+    catalog = await cache.get(conn)
+    body = {
+        "links": [_link(_url(request, "/api/collections"), "self", "application/json")],
+        "collections": [_collection_json(request, c) for c in catalog.collections.values()],
+        "data_version": catalog.data_version,
+    }
+    return _cached_json(request, catalog.data_version, body)
+
+
+async def _collection(
+    conn: asyncpg.Connection, cache: CatalogCache, collection_id: str
+) -> tuple[Catalog, Collection]:
+    catalog = await cache.get(conn)
+    return catalog, catalog.get(collection_id)
+
+
+@router.get("/collections/{collection_id}", summary="One collection")
+async def collection(
+    collection_id: str,
+    request: Request,
+    conn: asyncpg.Connection = Depends(connection),
+    cache: CatalogCache = Depends(catalog_cache),
+) -> Response:
+    """The collection's titles, extent, sheet and links."""
+    catalog, c = await _collection(conn, cache, collection_id)
+    return _cached_json(request, catalog.data_version, _collection_json(request, c))
+
+
+@router.get("/collections/{collection_id}/queryables", summary="Properties schema of a collection")
+@router.get("/collections/{collection_id}/schema", include_in_schema=False)
+async def queryables(
+    collection_id: str,
+    request: Request,
+    conn: asyncpg.Connection = Depends(connection),
+    cache: CatalogCache = Depends(catalog_cache),
+) -> Response:
+    """A JSON Schema of the properties (each usable as a filter, in ``properties=`` and ``sortby``)."""
+    catalog, c = await _collection(conn, cache, collection_id)
+    body = c.schema()
+    body["$id"] = _url(request, f"/api/collections/{c.id}/queryables")
+    response = _cached_json(request, catalog.data_version, body)
+    response.media_type = "application/schema+json"
+    return response
+
+
+def _page_links(request: Request, query: ItemsQuery, returned: int, has_more: bool) -> list[dict]:
+    url = request.url
+    links = [_link(str(url), "self", GEOJSON, "this page")]
+    if has_more:
+        links.append(_link(str(url.include_query_params(offset=query.offset + returned)), "next", GEOJSON))
+    if query.offset > 0:
+        prev = max(query.offset - query.limit, 0)
+        links.append(_link(str(url.include_query_params(offset=prev)), "prev", GEOJSON))
+    collection_url = url.path.rsplit("/items", 1)[0]
+    links.append(_link(_url(request, collection_url), "collection", "application/json"))
+    return links
+
+
+@router.get(
+    "/collections/{collection_id}/items",
+    summary="Features of a collection",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}, "text/csv": {}}}},
+)
+async def items(
+    collection_id: str,
+    request: Request,
+    query: ItemsQuery = Depends(items_query),
+    fmt: str = Depends(output_format),
+    db: asyncpg.Pool = Depends(pool),
+    cache: CatalogCache = Depends(catalog_cache),
+) -> Response:
+    """A page of features (bbox, property filters, properties, sortby, paging), GeoJSON or CSV."""
+    async with db.acquire() as conn:
+        catalog, c = await _collection(conn, cache, collection_id)
+        check_query(c, query)
+        etag = etag_for(request, catalog.data_version)
+        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+        if cached := not_modified(request, etag):
+            return cached
+        if fmt == "json" and query.limit <= STREAM_ABOVE:
+            page = await items_page(conn, c, query)
+            head = {"type": "FeatureCollection", "numberReturned": page.number_returned}
+            if page.number_matched is not None:
+                head["numberMatched"] = page.number_matched
+            head["links"] = _page_links(request, query, page.number_returned, page.has_more)
+            # the features come from PostGIS as text: splice them in, never decode them
+            body = orjson.dumps(head)[:-1] + b',"features":[' + page.features + b"]}"
+            return Response(body, media_type=GEOJSON, headers=headers)
+
+    if fmt == "csv":
+
+        async def csv_body():
+            async with db.acquire() as stream_conn:
+                async for chunk in items_csv(stream_conn, c, query):
+                    yield chunk
+
+        headers["Content-Disposition"] = f'inline; filename="{c.id}.csv"'
+        return StreamingResponse(csv_body(), media_type="text/csv; charset=utf-8", headers=headers)
+
+    async def geojson_body():
+        progress = StreamProgress()
+        yield b'{"type":"FeatureCollection","features":['
+        async with db.acquire() as stream_conn:
+            async for chunk in stream_items(stream_conn, c, query, progress):
+                yield chunk
+        tail = {
+            "numberReturned": progress.number_returned,
+            "links": _page_links(request, query, progress.number_returned, progress.has_more),
+        }
+        yield b"]," + orjson.dumps(tail)[1:]
+
+    return StreamingResponse(geojson_body(), media_type=GEOJSON, headers=headers)
+
+
+@router.get(
+    "/collections/{collection_id}/items/{fid}",
+    summary="One feature",
+    response_class=Response,
+    responses={200: {"content": {GEOJSON: {}}}},
+)
+async def feature(
+    collection_id: str,
+    fid: str,
+    request: Request,
+    conn: asyncpg.Connection = Depends(connection),
+    cache: CatalogCache = Depends(catalog_cache),
+) -> Response:
+    """One feature by id (``fid`` for layers, the code for admin units, zone/project ids)."""
+    catalog, c = await _collection(conn, cache, collection_id)
+    etag = etag_for(request, catalog.data_version)
+    if cached := not_modified(request, etag):
+        return cached
+    text = await item(conn, c, fid)
+    links = [
+        _link(str(request.url), "self", GEOJSON),
+        _link(_url(request, f"/api/collections/{c.id}"), "collection", "application/json"),
+    ]
+    body = text[:-1] + b',"links":' + orjson.dumps(links) + b"}"
+    return Response(body, media_type=GEOJSON, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
+
+
+def _tile_response(request: Request, version: int, data: bytes) -> Response:
+    headers = {"ETag": etag_for(request, version), "Cache-Control": CACHE_CONTROL}
+    return Response(data, media_type=MVT, headers=headers)
+
+
+@router.get(
+    "/collections/{collection_id}/tiles/WebMercatorQuad/{z}/{x}/{y}",
+    summary="A vector tile of one collection",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}}},
+)
+async def collection_tile(
+    collection_id: str,
+    z: int,
+    x: int,
+    y: int,
+    request: Request,
+    conn: asyncpg.Connection = Depends(connection),
+    cache: CatalogCache = Depends(catalog_cache),
+) -> Response:
+    """An MVT tile (layer name = collection id), simplified for its zoom."""
+    check_tile(z, x, y)
+    catalog, c = await _collection(conn, cache, collection_id)
+    if cached := not_modified(request, etag_for(request, catalog.data_version)):
+        return cached
+    return _tile_response(request, catalog.data_version, await tile(conn, [c], z, x, y))
+
+
+@router.get(
+    "/tiles/WebMercatorQuad/{z}/{x}/{y}",
+    summary="A vector tile of several collections",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}}},
+)
+async def combined_tile(
+    z: int,
+    x: int,
+    y: int,
+    request: Request,
+    collections: str = Query(..., description="comma-separated collection ids"),
+    conn: asyncpg.Connection = Depends(connection),
+    cache: CatalogCache = Depends(catalog_cache),
+) -> Response:
+    """One MVT tile holding one layer per requested collection."""
+    check_tile(z, x, y)
+    ids = [p.strip() for p in collections.split(",") if p.strip()]
+    if not ids:
+        raise InvalidParameter("collections must name at least one collection")
+    catalog = await cache.get(conn)
+    chosen = [catalog.get(i) for i in dict.fromkeys(ids)]
+    if cached := not_modified(request, etag_for(request, catalog.data_version)):
+        return cached
+    return _tile_response(request, catalog.data_version, await tile(conn, chosen, z, x, y))
+
+
+def _tile_matrix_set_link(request: Request) -> dict:
+    return _link(
+        _url(request, "/api/tileMatrixSets/WebMercatorQuad"),
+        "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+        "application/json",
+    )
+
+
+@router.get("/collections/{collection_id}/tiles", summary="Tilesets of a collection")
+async def collection_tilesets(
+    collection_id: str,
+    request: Request,
+    conn: asyncpg.Connection = Depends(connection),
+    cache: CatalogCache = Depends(catalog_cache),
+) -> dict:
+    """The one tileset (WebMercatorQuad, MVT) of a collection."""
+    _, c = await _collection(conn, cache, collection_id)
+    template = _url(
+        request, f"/api/collections/{c.id}/tiles/WebMercatorQuad/{{tileMatrix}}/{{tileCol}}/{{tileRow}}"
+    )
+    return {
+        "tilesets": [
+            {
+                "title": c.title_vi,
+                "dataType": "vector",
+                "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+                "tileMatrixSetURI": WEB_MERCATOR_QUAD,
+                "minzoom": 0,
+                "maxzoom": MAX_ZOOM,
+                "layers": [{"id": c.id, "dataType": "vector", "propertiesSchema": c.schema()}],
+                "links": [
+                    _link(template, "item", MVT, "z/x/y (tileCol = x, tileRow = y)"),
+                    _tile_matrix_set_link(request),
+                ],
+            }
+        ]
+    }
+
+
+@router.get("/tileMatrixSets", summary="Tiling schemes")
+async def tile_matrix_sets(request: Request) -> dict:
+    """The tiling schemes served (WebMercatorQuad only)."""
+    return {
+        "tileMatrixSets": [
+            {"id": "WebMercatorQuad", "uri": WEB_MERCATOR_QUAD, "links": [_tile_matrix_set_link(request)]}
+        ]
+    }
+
+
+@router.get("/tileMatrixSets/WebMercatorQuad", summary="The WebMercatorQuad tiling scheme")
+async def web_mercator_quad() -> dict:
+    """WebMercatorQuad (EPSG:3857, 256-pixel tiles, zooms 0–22)."""
+    half = 20037508.3427892
+    return {
+        "id": "WebMercatorQuad",
+        "uri": WEB_MERCATOR_QUAD,
+        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "orderedAxes": ["X", "Y"],
+        "tileMatrices": [
+            {
+                "id": str(z),
+                "scaleDenominator": 559082264.028717 / 2**z,
+                "cellSize": 156543.033928041 / 2**z,
+                "cornerOfOrigin": "topLeft",
+                "pointOfOrigin": [-half, half],
+                "tileWidth": 256,
+                "tileHeight": 256,
+                "matrixWidth": 2**z,
+                "matrixHeight": 2**z,
+            }
+            for z in range(MAX_ZOOM + 1)
+        ],
+    }
