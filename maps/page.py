@@ -1,0 +1,169 @@
+"""The map page at ``/``: a Folium/Leaflet shell whose behaviour lives in ``static/js/main.js``."""
+
+import html
+import json
+from dataclasses import dataclass
+
+import folium
+from branca.element import Element
+
+from maps.styles import BASE_STYLES, PROJECT_STATUS_COLORS, ZONE_KIND_COLORS
+
+# Bắc Kạn province, roughly; the JS fits the real province bounds once they arrive.
+PROVINCE_CENTER = (22.15, 105.83)
+PROVINCE_ZOOM = 9
+MAP_ID = "planview"  # the Leaflet map becomes the global ``map_planview``
+
+VENDOR = "/static/vendor"
+# Folium's class-level lists point at CDNs and are shared by every Map: assign new lists per instance.
+PAGE_JS = [
+    ("leaflet", f"{VENDOR}/leaflet/leaflet.js"),
+    ("leaflet_markercluster", f"{VENDOR}/leaflet.markercluster/leaflet.markercluster.js"),
+    ("leaflet_vectorgrid", f"{VENDOR}/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
+    ("leaflet_draw", f"{VENDOR}/leaflet-draw/leaflet.draw.js"),
+]
+PAGE_CSS = [
+    ("leaflet_css", f"{VENDOR}/leaflet/leaflet.css"),
+    ("markercluster_css", f"{VENDOR}/leaflet.markercluster/MarkerCluster.css"),
+    ("markercluster_default_css", f"{VENDOR}/leaflet.markercluster/MarkerCluster.Default.css"),
+    ("leaflet_draw_css", f"{VENDOR}/leaflet-draw/leaflet.draw.css"),
+    ("planview_css", "/static/css/planview.css"),
+    ("tools_css", "/static/css/tools.css"),
+]
+VIEWS = ("default", "planner", "investor")
+LANGUAGES = ("vi", "en")
+
+# The page's fixed skeleton; every label is filled in by static/js/i18n.js (data-i18n keys).
+SHELL_HTML = """
+<header id="pv-header">
+  <button id="pv-panel-toggle" type="button" aria-controls="pv-panel" aria-expanded="true"
+          data-i18n-title="toggle_panel">&#9776;</button>
+  <h1 id="pv-title" data-i18n="app_title">Quy hoạch tỉnh Bắc Kạn 2021–2030</h1>
+  <form id="pv-search" role="search" autocomplete="off">
+    <input id="pv-search-input" type="search" data-i18n-placeholder="search_placeholder"
+           aria-label="search">
+    <ul id="pv-search-results" hidden></ul>
+  </form>
+  <div id="pv-lang" role="group">
+    <button type="button" data-lang="vi">VI</button><button type="button" data-lang="en">EN</button>
+  </div>
+</header>
+<div id="pv-message" role="alert" hidden><span id="pv-message-text"></span>
+  <button type="button" id="pv-message-close" aria-label="close">&times;</button></div>
+<aside id="pv-panel">
+  <nav id="pv-tabs" role="tablist">
+    <button type="button" role="tab" data-tab="layers" data-i18n="tab_layers">Lớp bản đồ</button>
+    <button type="button" role="tab" data-tab="projects" data-i18n="tab_projects">Dự án</button>
+    <button type="button" role="tab" data-tab="zones" data-i18n="tab_zones">Khu, cụm</button>
+    <button type="button" role="tab" data-tab="here" data-i18n="tab_here">Tại đây</button>
+    <button type="button" role="tab" data-tab="tools" data-i18n="tab_tools">Công cụ</button>
+  </nav>
+  <section id="pv-tab-layers" class="pv-tab" data-tab="layers">
+    <div id="pv-base"></div>
+    <div id="pv-layer-tree" aria-busy="true"></div>
+  </section>
+  <section id="pv-tab-projects" class="pv-tab" data-tab="projects">
+    <div id="pv-district-heading"></div>
+    <div id="pv-project-filters"></div>
+    <p id="pv-project-summary"></p>
+    <div id="pv-project-legend" class="pv-legend"></div>
+    <ol id="pv-project-list"></ol>
+  </section>
+  <section id="pv-tab-zones" class="pv-tab" data-tab="zones">
+    <div id="pv-zone-legend" class="pv-legend"></div>
+    <ol id="pv-zone-list"></ol>
+  </section>
+  <section id="pv-tab-here" class="pv-tab" data-tab="here">
+    <h2 data-i18n="here_title">Quy hoạch tại đây</h2>
+    <div id="pv-here"><p data-i18n="here_hint">Bấm vào bản đồ để xem quy hoạch tại điểm đó.</p></div>
+  </section>
+  <section id="pv-tab-tools" class="pv-tab" data-tab="tools">
+    <div id="pv-conflicts" class="pv-tool"></div>
+    <div id="pv-site-finder" class="pv-tool"></div>
+    <div id="pv-screening" class="pv-tool"></div>
+  </section>
+</aside>
+<div id="pv-coords" aria-live="off"></div>
+"""
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """What the URL asked for: the way in, a district, the language."""
+
+    view: str = "default"
+    district: str | None = None
+    lang: str = "vi"
+
+
+def page_config(
+    request: PageRequest,
+    base_tiles_url: str | None,
+    base_tiles_attribution: str | None,
+    notices: list[str] | None = None,
+) -> dict:
+    """The settings handed to the JS modules (no data: the data comes from the API)."""
+    return {
+        "map": f"map_{MAP_ID}",
+        "view": request.view,
+        "district": request.district,
+        "lang": request.lang,
+        "center": list(PROVINCE_CENTER),
+        "zoom": PROVINCE_ZOOM,
+        "api": "/api",
+        "notices": list(notices or []),
+        "baseTiles": {"url": base_tiles_url, "attribution": base_tiles_attribution or ""}
+        if base_tiles_url
+        else None,
+        "styles": {
+            "base": BASE_STYLES,
+            "projectStatus": PROJECT_STATUS_COLORS,
+            "zoneKind": ZONE_KIND_COLORS,
+        },
+    }
+
+
+def build_page(
+    request: PageRequest,
+    base_tiles_url: str | None = None,
+    base_tiles_attribution: str | None = None,
+    notices: list[str] | None = None,
+) -> str:
+    """Render the whole HTML page for one way in (default, planner, investor or a district)."""
+    fmap = folium.Map(
+        location=PROVINCE_CENTER,
+        zoom_start=PROVINCE_ZOOM,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=False,
+        min_zoom=6,
+        max_zoom=18,
+    )
+    fmap._id = MAP_ID
+    fmap.default_js = list(PAGE_JS)
+    fmap.default_css = list(PAGE_CSS)
+    if base_tiles_url:
+        folium.TileLayer(
+            tiles=base_tiles_url,
+            attr=base_tiles_attribution or "base map",
+            name="web",
+            max_zoom=18,
+        ).add_to(fmap)
+
+    root = fmap.get_root()
+    title = "Quy hoạch tỉnh Bắc Kạn 2021–2030 — planview"
+    root.header.add_child(Element(f"<title>{html.escape(title)}</title>"), name="title")
+    # An empty icon: otherwise the browser asks for /favicon.ico and logs a 404.
+    root.header.add_child(Element('<link rel="icon" href="data:,">'), name="favicon")
+    root.html.add_child(Element(SHELL_HTML), name="shell")
+    config = json.dumps(
+        page_config(request, base_tiles_url, base_tiles_attribution, notices), ensure_ascii=False
+    )
+    # '</' cannot end the script element early once escaped.
+    config = config.replace("</", "<\\/")
+    root.html.add_child(
+        Element(f'<script id="pv-config" type="application/json">{config}</script>'), name="config"
+    )
+    root.html.add_child(Element('<script type="module" src="/static/js/main.js"></script>'), name="main")
+    page = root.render()
+    return page.replace("<html>", f'<html lang="{request.lang}">', 1)

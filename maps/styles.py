@@ -1,0 +1,30 @@
+"""Colours of the overlays and of the drawn base map, shared with the JS through the page config."""
+
+# One colour per project status (geo/models.py project.status); the legend is built from this.
+PROJECT_STATUS_COLORS: dict[str, str] = {
+    "proposed": "#9e9ac8",
+    "planned": "#3182bd",
+    "preparation": "#6baed6",
+    "site_clearance": "#fd8d3c",
+    "under_construction": "#e6550d",
+    "completed": "#31a354",
+    "suspended": "#636363",
+    "unclear": "#bdbdbd",
+    "category": "#8c6d31",
+}
+
+ZONE_KIND_COLORS: dict[str, str] = {
+    "KCN": "#6a3d9a",
+    "CCN": "#b15928",
+    "tourism": "#1b9e77",
+}
+
+# The light base drawn from our own layers (collection id → Leaflet path style).
+BASE_STYLES: dict[str, dict] = {
+    "provinces": {"color": "#555555", "weight": 2.5, "fill": True, "fillColor": "#fbfaf4", "fillOpacity": 1},
+    "districts": {"color": "#8a8a8a", "weight": 1.4, "fill": False, "dashArray": "6 3"},
+    "communes": {"color": "#c4c4c4", "weight": 0.6, "fill": False},
+    "rivers": {"color": "#6fa8dc", "weight": 1.5},
+    "national_roads": {"color": "#e69138", "weight": 2},
+    "settlements": {"color": "#777777", "radius": 2.5},
+}

@@ -1,0 +1,159 @@
+// The one translation table of the page: every label the viewer shows comes from here.
+// Keys are stable ids; {name} placeholders are filled by t(key, lang, {name: value}).
+
+export const LANGUAGES = ["vi", "en"];
+
+export const STRINGS = {
+  app_title: { vi: "Quy hoạch tỉnh Bắc Kạn 2021–2030", en: "Bắc Kạn Provincial Plan 2021–2030" },
+  toggle_panel: { vi: "Ẩn/hiện bảng bên", en: "Show/hide the side panel" },
+  search_placeholder: { vi: "Tìm xã, huyện, khu, dự án…", en: "Find a commune, district, zone, project…" },
+  search_none: { vi: "Không tìm thấy “{q}”.", en: "Nothing found for “{q}”." },
+  tab_layers: { vi: "Lớp bản đồ", en: "Layers" },
+  tab_projects: { vi: "Dự án", en: "Projects" },
+  tab_zones: { vi: "Khu, cụm", en: "Zones" },
+  tab_here: { vi: "Tại đây", en: "Here" },
+  tab_tools: { vi: "Công cụ", en: "Tools" },
+  base_title: { vi: "Nền bản đồ", en: "Base map" },
+  base_own: { vi: "Ranh giới, sông, đường, dân cư (dữ liệu planview)", en: "Boundaries, rivers, roads, places (planview data)" },
+  base_web: { vi: "Bản đồ nền web", en: "Web base map" },
+  sheets_title: { vi: "Sơ đồ, bản đồ quy hoạch", en: "Plan sheets" },
+  sheet_no_data: { vi: "chưa có dữ liệu", en: "no data yet" },
+  layer_opacity: { vi: "Độ trong suốt", en: "Opacity" },
+  layer_tiles: { vi: "ô vector", en: "vector tiles" },
+  layer_features: { vi: "{n} đối tượng", en: "{n} features" },
+  layer_synthetic: { vi: "dữ liệu minh họa", en: "illustrative data" },
+  layer_unofficial: { vi: "không phải bản chính thức", en: "not the official map" },
+  layer_source: { vi: "Nguồn", en: "Source" },
+  loading: { vi: "Đang tải…", en: "Loading…" },
+
+  filter_status: { vi: "Tình trạng", en: "Status" },
+  filter_sector: { vi: "Lĩnh vực", en: "Sector" },
+  filter_district: { vi: "Huyện (trước 2025)", en: "District (before 2025)" },
+  filter_all: { vi: "Tất cả", en: "All" },
+  projects_shown: { vi: "Hiển thị {n} / {total} dự án", en: "Showing {n} of {total} projects" },
+  projects_in_district: { vi: "Dự án tại {name}", en: "Projects in {name}" },
+  projects_none: { vi: "Không có dự án nào khớp bộ lọc.", en: "No project matches the filters." },
+  projects_no_location: { vi: "chưa công bố vị trí (chỉ biết huyện)", en: "location not published (district only)" },
+  legend_status: { vi: "Chú giải tình trạng dự án", en: "Project status legend" },
+
+  status_proposed: { vi: "Đề xuất", en: "Proposed" },
+  status_planned: { vi: "Đã quy hoạch", en: "Planned" },
+  status_preparation: { vi: "Chuẩn bị đầu tư", en: "Preparation" },
+  status_site_clearance: { vi: "Giải phóng mặt bằng", en: "Site clearance" },
+  status_under_construction: { vi: "Đang thi công", en: "Under construction" },
+  status_completed: { vi: "Hoàn thành", en: "Completed" },
+  status_suspended: { vi: "Tạm dừng", en: "Suspended" },
+  status_unclear: { vi: "Chưa rõ", en: "Unclear" },
+  status_category: { vi: "Danh mục (nhóm dự án)", en: "Category (group of projects)" },
+
+  card_sector: { vi: "Lĩnh vực", en: "Sector" },
+  card_district: { vi: "Huyện", en: "District" },
+  card_commune: { vi: "Xã", en: "Commune" },
+  card_agency: { vi: "Cơ quan chủ quản", en: "Responsible agency" },
+  card_capital: { vi: "Nguồn vốn", en: "Capital source" },
+  card_period: { vi: "Thời gian", en: "Period" },
+  card_status: { vi: "Tình trạng", en: "Status" },
+  card_progress: { vi: "Tiến độ", en: "Progress" },
+  card_scale: { vi: "Quy mô", en: "Scale" },
+  card_decisions: { vi: "Quyết định", en: "Decisions" },
+  card_source: { vi: "Nguồn", en: "Source" },
+  card_location: { vi: "Vị trí", en: "Location" },
+  card_not_published: { vi: "chưa công bố", en: "not published" },
+  card_unknown: { vi: "chưa rõ", en: "unknown" },
+  location_exact: { vi: "vị trí chính xác theo nguồn", en: "location as published" },
+  location_approximate: { vi: "vị trí gần đúng", en: "approximate location" },
+  location_none: { vi: "chưa công bố vị trí", en: "location not published" },
+  level_site: { vi: "địa điểm", en: "site" },
+  level_zone: { vi: "khu", en: "zone" },
+  level_commune: { vi: "cấp xã", en: "commune level" },
+  level_district: { vi: "cấp huyện", en: "district level" },
+  level_multi_district: { vi: "nhiều huyện", en: "several districts" },
+  level_province: { vi: "toàn tỉnh", en: "province-wide" },
+
+  zones_title: { vi: "Khu công nghiệp, cụm công nghiệp, khu du lịch", en: "Industrial zones, clusters and tourism areas" },
+  zone_KCN: { vi: "Khu công nghiệp (KCN)", en: "Industrial zone (KCN)" },
+  zone_CCN: { vi: "Cụm công nghiệp (CCN)", en: "Industrial cluster (CCN)" },
+  zone_tourism: { vi: "Khu, điểm du lịch", en: "Tourism area" },
+  zone_planned: { vi: "Diện tích quy hoạch", en: "Planned area" },
+  zone_occupied: { vi: "Đã cho thuê / lấp đầy", en: "Occupied" },
+  zone_available: { vi: "Còn trống", en: "Available" },
+  zone_status: { vi: "Tình trạng", en: "Status" },
+  zone_investor: { vi: "Chủ đầu tư hạ tầng", en: "Infrastructure investor" },
+  zone_approx_note: { vi: "Ranh giới vẽ gần đúng (nét đứt).", en: "Footprint is approximate (dashed)." },
+  zone_available_first: { vi: "Sắp theo diện tích còn trống", en: "Sorted by available land" },
+  ha: { vi: "{n} ha", en: "{n} ha" },
+
+  here_title: { vi: "Quy hoạch tại đây", en: "What the plan says here" },
+  here_hint: { vi: "Bấm vào bản đồ để xem quy hoạch tại điểm đó.", en: "Click the map to see what the plan says there." },
+  here_point: { vi: "Điểm", en: "Point" },
+  here_district: { vi: "Huyện (trước 2025)", en: "District (before 2025)" },
+  here_commune: { vi: "Xã (trước 2025)", en: "Commune (before 2025)" },
+  here_unit_2025: { vi: "Đơn vị từ 01/07/2025", en: "Unit from 1 July 2025" },
+  here_outside: { vi: "ngoài tỉnh Bắc Kạn", en: "outside Bắc Kạn province" },
+  here_none: { vi: "Không có đối tượng quy hoạch nào tại điểm này trong dữ liệu đã nạp.", en: "No plan feature at this point in the loaded data." },
+  here_at: { vi: "tại chỗ", en: "here" },
+  here_distance: { vi: "cách {n} m", en: "{n} m away" },
+
+  kind_commune: { vi: "xã", en: "commune" },
+  kind_commune_2025: { vi: "xã (2025)", en: "commune (2025)" },
+  kind_district: { vi: "huyện", en: "district" },
+  kind_province: { vi: "tỉnh", en: "province" },
+  kind_zone: { vi: "khu", en: "zone" },
+  kind_project: { vi: "dự án", en: "project" },
+  kind_settlement: { vi: "điểm dân cư", en: "settlement" },
+  valid_old: { vi: "trước 2025", en: "before 2025" },
+  valid_new: { vi: "từ 2025", en: "from 2025" },
+
+  tools_conflicts: { vi: "Xung đột quy hoạch", en: "Plan conflicts" },
+  tools_site_finder: { vi: "Tìm địa điểm đầu tư", en: "Site finder" },
+
+  msg_api_error: { vi: "Không tải được {what}: {detail}", en: "Could not load {what}: {detail}" },
+  msg_unknown_district: { vi: "Không tìm thấy huyện “{name}”. Đang hiển thị toàn tỉnh.", en: "No district called “{name}”. Showing the whole province." },
+  msg_bad_permalink: { vi: "Liên kết bản đồ không hợp lệ ({detail}); đã dùng giá trị mặc định.", en: "Malformed map link ({detail}); defaults used instead." },
+  msg_unknown_view: { vi: "Chế độ xem không xác định; đang dùng chế độ mặc định.", en: "Unknown view; showing the default view." },
+  msg_unknown_lang: { vi: "Ngôn ngữ không hỗ trợ; dùng tiếng Việt.", en: "Unsupported language; using Vietnamese." },
+  what_sheets: { vi: "danh mục sơ đồ", en: "the sheet list" },
+  what_base: { vi: "bản đồ nền", en: "the base map" },
+  what_projects: { vi: "danh sách dự án", en: "the projects" },
+  what_zones: { vi: "khu, cụm", en: "the zones" },
+  what_layer: { vi: "lớp {name}", en: "layer {name}" },
+  what_here: { vi: "thông tin tại điểm", en: "the plan at this point" },
+  what_search: { vi: "kết quả tìm kiếm", en: "search results" },
+  view_planner: { vi: "Chế độ cán bộ quy hoạch", en: "Planner view" },
+  view_investor: { vi: "Chế độ nhà đầu tư", en: "Investor view" },
+};
+
+/** Translate a key; an unknown key shows itself so a missing label is visible, not blank. */
+export function t(key, lang, params = {}) {
+  const entry = STRINGS[key];
+  let text = entry ? entry[lang] ?? entry.vi : key;
+  for (const [name, value] of Object.entries(params)) {
+    text = text.replaceAll(`{${name}}`, String(value));
+  }
+  return text;
+}
+
+/** Fill every element carrying data-i18n / data-i18n-placeholder / data-i18n-title. */
+export function applyStaticLabels(root, lang) {
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n, lang);
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
+    el.placeholder = t(el.dataset.i18nPlaceholder, lang);
+  }
+  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle, lang);
+}
+
+/** Format a number the way the language writes it (1.234,5 in Vietnamese). */
+export function formatNumber(value, lang, digits = 1) {
+  return Number(value).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB", { maximumFractionDigits: digits });
+}
+
+/** Fold Vietnamese text for matching: lower case, no diacritics, đ → d (same rule as SQL fold_vi). */
+export function foldVi(text) {
+  return String(text ?? "")
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .replace(/đ/g, "d")
+    .replace(/Đ/g, "d")
+    .toLowerCase()
+    .trim();
+}

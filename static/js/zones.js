@@ -1,0 +1,165 @@
+// Zones overlay: industrial zones (KCN), clusters (CCN) and tourism areas with their land figures.
+import { fieldList, h, sourceLink } from "./dom.js";
+import { formatNumber } from "./i18n.js";
+
+const KINDS = ["KCN", "CCN", "tourism"];
+const APPROXIMATE_DASH = "6 5";
+
+export class ZonesOverlay {
+  constructor(ctx, elements) {
+    this.ctx = ctx;
+    this.el = elements; // {legend, list}
+    this.items = [];
+    this.groups = Object.fromEntries(KINDS.map((k) => [k, L.featureGroup()]));
+    this.shown = new Set();
+    this.opacity = 1;
+    this.onChange = () => {};
+  }
+
+  color(kind) {
+    return this.ctx.config.styles.zoneKind[kind] || "#555555";
+  }
+
+  style(p) {
+    const color = this.color(p.kind);
+    return {
+      color,
+      weight: 2,
+      opacity: this.opacity,
+      fillColor: color,
+      fillOpacity: 0.25 * this.opacity,
+      dashArray: p.geometry_quality === "approximate" ? APPROXIMATE_DASH : null,
+    };
+  }
+
+  async load() {
+    const fc = await this.ctx.api("/collections/zones/items", { limit: 10000 });
+    const map = this.ctx.map;
+    if (!map.getPane("pv-zones")) map.createPane("pv-zones").style.zIndex = "425";
+    this.items = (fc?.features || []).map((feature) => {
+      const p = feature.properties || {};
+      const item = { id: p.zone_id || feature.id, p, layer: null };
+      if (feature.geometry) {
+        item.layer = L.geoJSON(feature, {
+          pane: "pv-zones",
+          style: () => this.style(p),
+          pointToLayer: (f, latlng) => L.circleMarker(latlng, { ...this.style(p), radius: 8, pane: "pv-zones" }),
+        });
+        item.layer.bindPopup(() => this.card(item), { maxWidth: 340 });
+        this.groups[p.kind]?.addLayer(item.layer);
+      }
+      return item;
+    });
+    this.render();
+  }
+
+  /** A controller the layer tree uses for the sheet layers that are views over zones. */
+  controller(kinds) {
+    return {
+      show: () => this.showKinds(kinds, true),
+      hide: () => this.showKinds(kinds, false),
+      setOpacity: (opacity) => this.setOpacity(opacity),
+    };
+  }
+
+  showKinds(kinds, on) {
+    for (const kind of kinds) {
+      if (on) {
+        this.groups[kind].addTo(this.ctx.map);
+        this.shown.add(kind);
+      } else {
+        this.groups[kind].remove();
+        this.shown.delete(kind);
+      }
+    }
+    this.onChange();
+  }
+
+  setOpacity(opacity) {
+    this.opacity = opacity;
+    for (const item of this.items) item.layer?.setStyle(this.style(item.p));
+  }
+
+  area(value) {
+    const { t } = this.ctx;
+    if (value === null || value === undefined || value === "") return h("span", { class: "pv-unknown" }, t("card_not_published"));
+    return t("ha", { n: formatNumber(value, this.ctx.lang(), 1) });
+  }
+
+  sortedItems() {
+    if (this.ctx.view !== "investor") return this.items;
+    // Investors look for free land first; unknown availability goes last, never counted as 0.
+    const key = (item) => (item.p.area_available_ha == null ? -1 : Number(item.p.area_available_ha));
+    return [...this.items].sort((a, b) => key(b) - key(a));
+  }
+
+  render() {
+    const { t } = this.ctx;
+    this.el.legend.replaceChildren(
+      h("h3", {}, t("zones_title")),
+      h(
+        "ul",
+        { class: "pv-legend-items" },
+        KINDS.map((k) => h("li", {}, h("span", { class: "pv-swatch", style: { background: this.color(k) } }), ` ${t(`zone_${k}`)}`)),
+        h("li", {}, h("span", { class: "pv-swatch pv-swatch-dashed" }), ` ${t("zone_approx_note")}`),
+      ),
+      this.ctx.view === "investor" ? h("p", { class: "pv-small" }, t("zone_available_first")) : null,
+    );
+    this.el.list.replaceChildren(
+      ...this.sortedItems().map((item) =>
+        h(
+          "li",
+          { class: "pv-zone-item", dataset: { zone: item.id, kind: item.p.kind || "" } },
+          h("span", { class: "pv-swatch", style: { background: this.color(item.p.kind) } }),
+          h("button", { type: "button", class: "pv-link", onclick: () => this.focus(item) }, item.p.name_vi || item.id),
+          h("div", { class: "pv-small" }, `${t("zone_available")}: `, this.area(item.p.area_available_ha), ` · ${t("zone_planned")}: `, this.area(item.p.area_planned_ha)),
+        ),
+      ),
+    );
+  }
+
+  focus(item) {
+    if (!item.layer) {
+      const li = this.el.list.querySelector(`li[data-zone="${CSS.escape(item.id)}"]`);
+      if (li && !li.querySelector(".pv-card")) li.append(this.card(item));
+      return;
+    }
+    const kind = item.p.kind;
+    if (!this.shown.has(kind)) this.ctx.setLayerVisible(kind === "tourism" ? "tourism_areas" : "industrial_zones", true);
+    const bounds = item.layer.getBounds();
+    this.ctx.map.fitBounds(bounds, { maxZoom: 14 });
+    item.layer.openPopup(bounds.getCenter());
+  }
+
+  card(item) {
+    const { t } = this.ctx;
+    const p = item.p;
+    const approximate = p.geometry_quality === "approximate";
+    const location =
+      p.geometry_quality === "none" || !item.layer
+        ? t("location_none")
+        : approximate
+          ? t("location_approximate")
+          : t("location_exact");
+    return h(
+      "div",
+      { class: "pv-card pv-zone-card", dataset: { zone: item.id } },
+      h("h3", {}, p.name_vi || item.id),
+      h("span", { class: "pv-badge", style: { background: this.color(p.kind) } }, t(`zone_${p.kind}`)),
+      fieldList([
+        [t("zone_planned"), this.area(p.area_planned_ha)],
+        [t("zone_occupied"), this.area(p.area_occupied_ha)],
+        [t("zone_available"), this.area(p.area_available_ha)],
+        ["", p.area_notes],
+        [t("zone_status"), [p.status, p.occupancy_note].filter(Boolean).join(" — ")],
+        [t("card_period"), p.plan_horizon],
+        [t("card_district"), p.district_name],
+        [t("card_commune"), [p.commune_name, p.commune_new_2025].filter(Boolean).join(" → ")],
+        [t("card_decisions"), p.decisions],
+        [t("zone_investor"), p.investor],
+        [t("card_location"), h("span", { class: approximate ? "pv-approx" : "" }, location, p.geometry_note ? ` — ${p.geometry_note}` : "", approximate ? ` ${t("zone_approx_note")}` : "")],
+        [t("card_source"), p.source_url ? h("span", {}, sourceLink(p.source_url), p.source_url_2 ? h("br") : null, sourceLink(p.source_url_2)) : null],
+      ]),
+    );
+  }
+}
