@@ -1,0 +1,1022 @@
+"""Import vector files (GeoJSON, GeoPackage, Shapefile, File GDB packages) into sheet layers."""
+
+import re
+import time
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pandas as pd
+import pyogrio
+import pyproj
+import shapely
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlalchemy import Connection, Engine, text
+
+from geo.errors import Unprocessable
+from geo.store import (
+    LAYER_SCHEMA,
+    InvalidLayerKey,
+    bump_data_version,
+    create_layer_table,
+    finish_layer_table,
+    layer_table_name,
+    swap_layer_table,
+)
+
+# Transformations must never fetch grids: VN-2000 ↔ WGS 84 is a 7-parameter Helmert transform.
+pyproj.network.set_network_enabled(False)
+
+WGS84 = pyproj.CRS.from_epsg(4326)
+# Bắc Kạn (province 06) when admin_unit is not loaded; a margin so border features count as inside.
+DEFAULT_ENVELOPE = (105.4, 21.8, 106.3, 22.8)
+ENVELOPE_MARGIN_DEG = 0.02
+REPAIR_AREA_TOLERANCE = 0.01
+PROGRESS_MIN_ROWS = 20_000
+COPY_CHUNK = 10_000
+FEATURE_ID_RE = re.compile(r"^[TGV]\d{2}-[L-Z][HQK]\d{2}-\d{8}$")
+
+NAME_COLUMNS = ("name", "ten", "tendoituong", "ten_doi_tuong", "tendt", "label", "ten_dt")
+LANDUSE_COLUMNS = (
+    "maloaidat",
+    "ma_loai_dat",
+    "landuse",
+    "landuse_code",
+    "loaidat",
+    "loai_dat",
+    "kyhieu",
+    "ky_hieu",
+    "madat",
+    "ma_dat",
+    "mucdichsudung",
+    "mdsd",
+)
+FEATURE_ID_COLUMNS = ("madoituong", "ma_doi_tuong", "feature_id", "featureid")
+PLAN_START_COLUMNS = ("quyhoachbatdau", "quy_hoach_bat_dau", "plan_start")
+PLAN_END_COLUMNS = ("quyhoachketthuc", "quy_hoach_ket_thuc", "plan_end")
+
+DEFAULT_STYLES = {
+    "polygon": {"color": "#555555", "weight": 0.6, "fillColor": "#c8c8c8", "fillOpacity": 0.6},
+    "line": {"color": "#1f5fa8", "weight": 2},
+    "point": {"radius": 5, "color": "#7a1f1f", "weight": 1, "fillColor": "#d94040", "fillOpacity": 0.9},
+    "mixed": {"color": "#555555", "weight": 1, "fillColor": "#c8c8c8", "fillOpacity": 0.5, "radius": 5},
+}
+
+# TT 04/2023 feature datasets (themes) and the letter they carry in feature-type codes.
+THEME_LETTERS = {
+    "L": "KinhTeXaHoiDauTu",
+    "M": "XayDung",
+    "N": "CongThuong",
+    "P": "NongNghiepPhatTrienNongThon",
+    "Q": "TaiNguyenMoiTruong",
+    "R": "VanHoaTheThaoDuLich",
+    "S": "GiaoThongVanTai",
+    "T": "ThongTinTruyenThong",
+    "U": "KhoaHocCongNghe",
+    "V": "YTe",
+    "W": "GiaoDucDaoTao",
+    "X": "LaoDongThuongBinhXaHoi",
+    "Y": "QuocPhongAnNinh",
+    "Z": "NgoaiGiao",
+}
+
+# Layer-name keyword → (sheet for current state "H", sheet for the plan "Q"); first match wins, so the
+# more specific words come first. None means the circular has no sheet for that state.
+SHEET_BY_NAME: tuple[tuple[str, str | None, str | None], ...] = (
+    ("duan", "P12", "P12"),
+    ("sudungdat", "P2.c", "P8"),
+    ("phanbodat", "P2.c", "P8"),
+    ("khoanhvungdat", "P2.c", "P8"),
+    ("danhgiadatdai", "P3", "P3"),
+    ("khucongnghiep", "P2.b", "P5"),
+    ("cumcongnghiep", "P2.b", "P5"),
+    ("khukinhte", "P2.b", "P5"),
+    ("khuchucnang", "P2.b", "P5"),
+    ("phanvung", "P2.b", "P5"),
+    ("khudulich", "P2.b", "P5"),
+    ("diemdulich", "P2.b", "P5"),
+    ("dothi", "P2.b", "P4"),
+    ("nongthon", "P2.b", "P4"),
+    ("dancu", "P2.b", "P4"),
+    ("giaothong", "P2.đ", "P7.a"),
+    ("duongbo", "P2.đ", "P7.a"),
+    ("capdien", "P2.đ", "P7.b"),
+    ("luoidien", "P2.đ", "P7.b"),
+    ("nguondien", "P2.đ", "P7.b"),
+    ("trambienap", "P2.đ", "P7.b"),
+    ("thuyloi", "P2.đ", "P7.c"),
+    ("capnuoc", "P2.đ", "P7.d"),
+    ("chatthai", "P2.đ", "P7.đ"),
+    ("nghiatrang", "P2.đ", "P7.đ"),
+    ("vanhoa", "P2.d", "P6.a"),
+    ("thethao", "P2.d", "P6.a"),
+    ("thuongmai", "P2.d", "P6.b"),
+    ("logistics", "P2.d", "P6.b"),
+    ("giaoduc", "P2.d", "P6.c"),
+    ("daotao", "P2.d", "P6.c"),
+    ("yte", "P2.d", "P6.d"),
+    ("benhvien", "P2.d", "P6.d"),
+    ("baotro", "P2.d", "P6.đ"),
+    ("baoton", "P2.g", "P10"),
+    ("rungdacdung", "P2.g", "P10"),
+    ("dadangsinhhoc", "P2.g", "P10"),
+    ("moitruong", "P2.g", "P10"),
+    ("thientai", "P2.g", "P10"),
+    ("khoangsan", "P2.e", "P9"),
+    ("tainguyennuoc", "P2.e", "P9"),
+    ("vunglienhuyen", None, "P11"),
+    ("vunghuyen", None, "P11"),
+    ("kinhtexahoi", "P2.a", None),
+)
+# Theme (feature dataset) → sheets, used only when the layer name says nothing; themes whose layers
+# spread over several sheets (e.g. culture vs tourism, natural resources) are left out on purpose.
+SHEET_BY_THEME: dict[str, tuple[str | None, str | None]] = {
+    "GiaoThongVanTai": ("P2.đ", "P7.a"),
+    "YTe": ("P2.d", "P6.d"),
+    "GiaoDucDaoTao": ("P2.d", "P6.c"),
+    "LaoDongThuongBinhXaHoi": ("P2.d", "P6.đ"),
+}
+PLANNED_PREFIXES = ("quyhoach", "phuongan", "dinhhuong")
+CURRENT_PREFIXES = ("hientrang",)
+
+
+class ImportError_(Unprocessable):  # noqa: N801 - the trailing underscore keeps the builtin visible
+    """A file or package that cannot be imported; the message says what is wrong."""
+
+
+@dataclass
+class LayerImportResult:
+    """What one imported layer became."""
+
+    layer_key: str
+    sheet_id: str
+    table_name: str
+    source: str
+    crs_in: str
+    feature_count: int
+    geometry_type: str
+    repaired: list[str] = field(default_factory=list)
+    outside_envelope: int = 0
+    outside_examples: list[str] = field(default_factory=list)
+    unknown_landuse_codes: dict[str, int] = field(default_factory=dict)
+    read_seconds: float = 0.0
+    write_seconds: float = 0.0
+
+
+@dataclass
+class SkippedLayer:
+    """A package layer that was not imported, and why."""
+
+    layer: str
+    reason: str
+
+
+@dataclass
+class ImportResult:
+    """The outcome of one ``import_any`` call (one transaction)."""
+
+    layers: list[LayerImportResult]
+    skipped: list[SkippedLayer]
+    data_version: int
+    seconds: float
+
+    @property
+    def feature_count(self) -> int:
+        """Features written over all layers."""
+        return sum(layer.feature_count for layer in self.layers)
+
+
+@dataclass
+class _PreparedLayer:
+    """A layer read, checked and reprojected, ready to be written."""
+
+    result: LayerImportResult
+    rows: list[tuple]
+    landuse_codes: list[str]
+    title: str | None
+
+
+def fold(value: str) -> str:
+    """Lower-case ASCII fold of a Vietnamese name (diacritics and đ removed)."""
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def snake_case(name: str) -> str:
+    """``QuyHoachSuDungDat_A`` → ``quy_hoach_su_dung_dat_a`` (a valid layer key)."""
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", fold_keep_case(name))
+    key = re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")
+    if not key or not key[0].isalpha():
+        key = "layer_" + key
+    return key[:56].rstrip("_")
+
+
+def fold_keep_case(value: str) -> str:
+    """Remove Vietnamese diacritics but keep letter case."""
+    decomposed = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# ---------------------------------------------------------------------------------------------
+# Locating the data inside files, folders and zips
+
+
+@dataclass
+class _Dataset:
+    path: str  # what GDAL opens (may be a /vsizip/ path)
+    label: str  # the file name shown to people
+    is_package: bool
+
+
+def _locate(file: Path) -> _Dataset:
+    file = Path(file)
+    if not file.exists():
+        raise ImportError_(f"{file}: no such file or folder")
+    if file.is_dir():
+        if file.suffix.lower() == ".gdb":
+            return _Dataset(str(file.resolve()), file.name, True)
+        raise ImportError_(f"{file} is a folder but not a File Geodatabase (.gdb)")
+    if file.suffix.lower() != ".zip":
+        return _Dataset(str(file.resolve()), file.name, False)
+    try:
+        with zipfile.ZipFile(file) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile as exc:
+        raise ImportError_(f"{file.name} is not a readable zip archive: {exc}") from exc
+    base = f"/vsizip/{file.resolve()}"
+    gdbs = sorted({n[: n.lower().index(".gdb/") + 4] for n in names if ".gdb/" in n.lower()})
+    if len(gdbs) == 1:
+        return _Dataset(f"{base}/{gdbs[0]}", f"{file.name}/{gdbs[0]}", True)
+    if len(gdbs) > 1:
+        raise ImportError_(
+            f"{file.name} holds several File Geodatabases ({', '.join(gdbs)}); zip one per file"
+        )
+    for suffixes in ((".shp",), (".gpkg",), (".geojson", ".json")):
+        members = [n for n in names if n.lower().endswith(suffixes) and not n.startswith("__MACOSX")]
+        if len(members) == 1:
+            return _Dataset(f"{base}/{members[0]}", f"{file.name}/{members[0]}", False)
+        if len(members) > 1:
+            folders = {str(Path(m).parent) for m in members}
+            if suffixes == (".shp",) and len(folders) == 1:
+                folder = folders.pop()
+                return _Dataset(base if folder == "." else f"{base}/{folder}", file.name, False)
+            raise ImportError_(f"{file.name} holds several datasets ({', '.join(members)}); zip one per file")
+    raise ImportError_(f"{file.name} holds no Shapefile, GeoPackage, GeoJSON or File Geodatabase")
+
+
+def _list_layers(dataset: _Dataset) -> list[str]:
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(dataset.path)]
+    except Exception as exc:  # any GDAL failure means the file cannot be read
+        raise ImportError_(f"cannot read {dataset.label}: {_gdal_message(exc)}") from exc
+
+
+def _gdal_message(exc: Exception) -> str:
+    return str(exc).replace("\n", " ").strip() or type(exc).__name__
+
+
+def _package_themes(dataset: _Dataset) -> dict[str, str]:
+    """Layer name → feature dataset (theme) from the geodatabase's GDB_Items catalog."""
+    try:
+        items = pyogrio.read_dataframe(
+            dataset.path, layer="GDB_Items", read_geometry=False, columns=["Path"], LIST_ALL_TABLES="YES"
+        )
+    except Exception:  # an older or foreign GDB without the catalog table: themes come from the ids
+        return {}
+    themes = {}
+    for path in items["Path"].dropna():
+        parts = [p for p in str(path).split("\\") if p]
+        if len(parts) == 2:
+            themes[parts[1]] = parts[0]
+    return themes
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and checking one layer
+
+
+def _read(dataset: _Dataset, layer: str | None) -> tuple[pd.DataFrame, np.ndarray, str | None]:
+    try:
+        info = pyogrio.read_info(dataset.path, layer=layer)
+        frame = pyogrio.read_dataframe(dataset.path, layer=layer, fid_as_index=True)
+    except Exception as exc:
+        where = f"{dataset.label}" + (f" layer {layer}" if layer else "")
+        raise ImportError_(f"cannot read {where}: {_gdal_message(exc)}") from exc
+    geoms = np.asarray(frame.geometry.values, dtype=object) if "geometry" in frame else None
+    if geoms is None:
+        raise ImportError_(f"{dataset.label}: layer {layer or ''} has no geometry column")
+    attributes = pd.DataFrame(frame.drop(columns="geometry"))
+    return attributes, geoms, info.get("crs")
+
+
+def _resolve_crs(file_crs: str | None, crs_option: str | None, label: str, console: Console | None):
+    option = None
+    if crs_option:
+        try:
+            option = pyproj.CRS.from_user_input(crs_option)
+        except pyproj.exceptions.CRSError as exc:
+            raise ImportError_(f"--crs {crs_option!r} is not a known coordinate reference system") from exc
+    if file_crs is None:
+        if option is None:
+            raise ImportError_(
+                f"{label} carries no coordinate reference system; pass --crs (e.g. --crs EPSG:9213 for "
+                "VN-2000 / TM-3 106-30, the Bắc Kạn zone)"
+            )
+        return option
+    try:
+        declared = pyproj.CRS.from_user_input(file_crs)
+    except pyproj.exceptions.CRSError as exc:
+        if option is None:
+            raise ImportError_(f"{label}: its CRS cannot be understood ({exc}); pass --crs") from exc
+        return option
+    if option is not None and not option.equals(declared, ignore_axis_order=True):
+        if console:
+            console.print(
+                f"[yellow]warning:[/] {label} says {_crs_label(declared)}; using --crs {_crs_label(option)}"
+            )
+        return option
+    return declared
+
+
+def _crs_label(crs: pyproj.CRS) -> str:
+    code = crs.to_epsg(min_confidence=70)
+    return f"EPSG:{code} ({crs.name})" if code else crs.name
+
+
+def _check_units(geoms: np.ndarray, crs: pyproj.CRS, label: str) -> None:
+    present = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
+    if len(present) == 0:
+        return
+    xmin, ymin, xmax, ymax = shapely.total_bounds(present)
+    looks_like_degrees = xmin >= -180 and xmax <= 180 and ymin >= -90 and ymax <= 90
+    if crs.is_geographic and not looks_like_degrees:
+        raise ImportError_(
+            f"{label}: coordinates up to ({xmax:.0f}, {ymax:.0f}) look like metres, but the CRS "
+            f"{_crs_label(crs)} is in degrees; pass the real CRS with --crs (e.g. EPSG:9213)"
+        )
+    if crs.is_projected and looks_like_degrees:
+        raise ImportError_(
+            f"{label}: all coordinates lie within ±180/±90 and look like degrees, but the CRS "
+            f"{_crs_label(crs)} is in metres; pass the real CRS with --crs (e.g. EPSG:4326)"
+        )
+
+
+def _feature_label(fid, attributes: dict) -> str:
+    extra = [f"{k} {v!r}" for k, v in attributes.items() if v not in (None, "") and not pd.isna(v)]
+    return f"feature fid={fid}" + (f" ({', '.join(extra)})" if extra else "")
+
+
+def _family(geom_type: str) -> str:
+    if "Polygon" in geom_type:
+        return "polygon"
+    if "LineString" in geom_type:
+        return "line"
+    if "Point" in geom_type:
+        return "point"
+    return "mixed"
+
+
+def _extract_family(geom, family: str):
+    """The parts of a (collection) geometry of one family, as a single geometry."""
+    if _family(geom.geom_type) == family:
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if _family(g.geom_type) == family]
+    if not parts:
+        return None
+    return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+
+
+def _repair(geoms: np.ndarray, fids, labels: list[dict], layer: str) -> list[str]:
+    """Repair invalid geometries in place with make_valid; refuse when a repair changes what they are."""
+    repaired = []
+    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    for i in invalid:
+        original = geoms[i]
+        family = _family(original.geom_type)
+        fixed = _extract_family(shapely.make_valid(original), family)
+        who = _feature_label(fids[i], labels[i])
+        reason = shapely.is_valid_reason(original)
+        if fixed is None or fixed.is_empty:
+            raise ImportError_(f"{layer}: {who} has an invalid geometry ({reason}) that cannot be repaired")
+        if family == "polygon" and fixed.area < abs(original.area) * (1 - REPAIR_AREA_TOLERANCE):
+            raise ImportError_(
+                f"{layer}: {who} has an invalid geometry ({reason}); repairing it would lose "
+                f"{100 * (1 - fixed.area / abs(original.area)):.1f}% of its area, so it was refused"
+            )
+        geoms[i] = fixed
+        repaired.append(f"{who}: {reason}")
+    return repaired
+
+
+def _envelope(conn: Connection) -> tuple[float, float, float, float]:
+    row = conn.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+            "(SELECT ST_Extent(geom) AS e FROM admin_unit WHERE level = 'province' AND code = '06') s"
+        )
+    ).one()
+    return tuple(row) if row[0] is not None else DEFAULT_ENVELOPE
+
+
+# ---------------------------------------------------------------------------------------------
+# Attribute mapping
+
+
+def _find_column(columns: list[str], wanted: tuple[str, ...]) -> str | None:
+    folded = {fold(c).strip(): c for c in columns}
+    for name in wanted:
+        if name in folded:
+            return folded[name]
+    return None
+
+
+def _json_default(value):
+    if isinstance(value, datetime | pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def _as_date(value) -> date | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, datetime | pd.Timestamp):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        value = value.strip()
+        for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%dT%H:%M:%S"):
+            try:
+                return datetime.strptime(value[:19] if "T" in value else value, fmt).date()
+            except ValueError:
+                continue
+    return None  # a bare year or free text is kept in properties, never turned into a made-up day
+
+
+def _clean(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if value is pd.NaT:
+        return None
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    return value
+
+
+def _landuse_names(conn: Connection) -> dict[str, tuple[str, str | None, str | None]]:
+    rows = conn.execute(text("SELECT code, name_vi, name_en, fill_color FROM land_use_code")).all()
+    return {code.upper(): (name_vi, name_en, color) for code, name_vi, name_en, color in rows}
+
+
+def _map_attributes(
+    attributes: pd.DataFrame, fids, landuse: dict[str, tuple]
+) -> tuple[list[list], list[str], dict[str, int]]:
+    """Standard columns + JSON properties per feature; returns rows, codes present, unknown codes."""
+    columns = list(attributes.columns)
+    name_col = _find_column(columns, NAME_COLUMNS)
+    fid_col = _find_column(columns, FEATURE_ID_COLUMNS)
+    if fid_col is None:  # any column holding TT 04/2023 ids
+        for c in columns:
+            sample = attributes[c].dropna().astype(str).head(20)
+            if len(sample) and sample.map(lambda v: bool(FEATURE_ID_RE.match(v))).all():
+                fid_col = c
+                break
+    start_col = _find_column(columns, PLAN_START_COLUMNS)
+    end_col = _find_column(columns, PLAN_END_COLUMNS)
+    lu_col = _find_column(columns, LANDUSE_COLUMNS)
+
+    records = attributes.astype(object).to_dict("records")
+    rows, codes, unknown = [], set(), {}
+    for record in records:
+        record = {k: _clean(v) for k, v in record.items()}
+        name = record.pop(name_col) if name_col else None
+        feature_id = record.pop(fid_col) if fid_col else None
+        plan_start = _as_date(record.get(start_col)) if start_col else None
+        plan_end = _as_date(record.get(end_col)) if end_col else None
+        if start_col and (plan_start is not None or record.get(start_col) is None):
+            record.pop(start_col)
+        if end_col and (plan_end is not None or record.get(end_col) is None):
+            record.pop(end_col)
+        code = landuse_name = None
+        if lu_col:
+            raw = record.get(lu_col)
+            if raw is not None:
+                candidate = str(raw).strip().upper()
+                if candidate in landuse:
+                    code, landuse_name = candidate, landuse[candidate][0]
+                    codes.add(candidate)
+                    record.pop(lu_col)
+                else:
+                    unknown[candidate] = unknown.get(candidate, 0) + 1
+            else:
+                record.pop(lu_col)
+        rows.append(
+            [
+                None if feature_id is None else str(feature_id),
+                None if name is None else str(name),
+                code,
+                landuse_name,
+                plan_start,
+                plan_end,
+                orjson.dumps(record, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode(),
+            ]
+        )
+    return rows, sorted(codes), unknown
+
+
+# ---------------------------------------------------------------------------------------------
+# One layer: read → check → reproject → map attributes
+
+
+def _prepare(
+    conn: Connection,
+    dataset: _Dataset,
+    layer: str | None,
+    *,
+    layer_key: str,
+    sheet_id: str,
+    crs_option: str | None,
+    title: str | None,
+    landuse: dict,
+    envelope: tuple[float, float, float, float],
+    console: Console | None,
+) -> _PreparedLayer:
+    started = time.perf_counter()
+    # "file: layer", without repeating a layer that only echoes the file name
+    shown_layer = layer if layer and layer != Path(dataset.label).stem else None
+    label = dataset.label + (f" layer {shown_layer}" if shown_layer else "")
+    attributes, geoms, file_crs = _read(dataset, layer)
+    fids = attributes.index.to_numpy()
+    if len(geoms) == 0:
+        raise ImportError_(f"{label} has no features")
+    name_col = _find_column(list(attributes.columns), NAME_COLUMNS)
+    id_col = _find_column(list(attributes.columns), FEATURE_ID_COLUMNS)
+    label_cols = [c for c in (id_col, name_col) if c]
+    labels = attributes[label_cols].astype(object).to_dict("records") if label_cols else [{}] * len(geoms)
+
+    missing = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if len(missing):
+        named = "; ".join(_feature_label(fids[i], labels[i]) for i in missing[:5])
+        raise ImportError_(
+            f"{label}: {len(missing)} feature(s) have no geometry (null or empty): {named}"
+            + (" …" if len(missing) > 5 else "")
+        )
+    crs = _resolve_crs(file_crs, crs_option, label, console)
+    _check_units(geoms, crs, label)
+    geoms = shapely.force_2d(geoms)
+    repaired = _repair(geoms, fids, labels, label)
+    if not crs.equals(WGS84, ignore_axis_order=True):
+        transformer = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
+        geoms = shapely.transform(
+            geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
+        )
+        if not np.isfinite(shapely.total_bounds(geoms)).all():
+            raise ImportError_(f"{label}: coordinates cannot be transformed from {_crs_label(crs)} to WGS 84")
+        # reprojection can bend a barely valid ring into an invalid one
+        repaired += _repair(geoms, fids, labels, label)
+
+    bounds = shapely.bounds(geoms)
+    w, s, e, n = envelope
+    m = ENVELOPE_MARGIN_DEG
+    outside = (
+        (bounds[:, 2] < w - m) | (bounds[:, 0] > e + m) | (bounds[:, 3] < s - m) | (bounds[:, 1] > n + m)
+    )
+    outside_idx = np.flatnonzero(outside)
+    if len(outside_idx) == len(geoms):
+        x0, y0, x1, y1 = shapely.total_bounds(geoms)
+        raise ImportError_(
+            f"{label}: none of its {len(geoms)} features lies in Bắc Kạn (lon {w:.2f}–{e:.2f}, lat "
+            f"{s:.2f}–{n:.2f}); the file spans lon {x0:.3f}–{x1:.3f}, lat {y0:.3f}–{y1:.3f} in "
+            f"WGS 84 after reading it as {_crs_label(crs)} — wrong CRS or wrong file?"
+        )
+    examples = [_feature_label(fids[i], labels[i]) for i in outside_idx[:5]]
+
+    families = {_family(t) for t in _geom_types(geoms)}
+    geometry_type = families.pop() if len(families) == 1 else "mixed"
+
+    rows, codes, unknown = _map_attributes(attributes, fids, landuse)
+    source = dataset.label + (f": {shown_layer}" if shown_layer else "")
+    geom_hex = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
+    for row, g in zip(rows, geom_hex, strict=True):
+        row.append(source)
+        row.append("exact")
+        row.append(g)
+    result = LayerImportResult(
+        layer_key=layer_key,
+        sheet_id=sheet_id,
+        table_name=layer_key,
+        source=source,
+        crs_in=_crs_label(crs),
+        feature_count=len(rows),
+        geometry_type=geometry_type,
+        repaired=repaired,
+        outside_envelope=len(outside_idx),
+        outside_examples=examples,
+        unknown_landuse_codes=unknown,
+        read_seconds=time.perf_counter() - started,
+    )
+    return _PreparedLayer(result=result, rows=rows, landuse_codes=codes, title=title)
+
+
+_TYPE_NAMES = {
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
+
+
+def _geom_types(geoms: np.ndarray) -> set[str]:
+    return {_TYPE_NAMES.get(int(t), "Unknown") for t in np.unique(shapely.get_type_id(geoms))}
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing: staging table → COPY → index → swap → catalog row
+
+
+def _sheet_ids(conn: Connection) -> list[str]:
+    return list(conn.execute(text("SELECT sheet_id FROM map_sheet ORDER BY number")).scalars())
+
+
+def _require_sheet(conn: Connection, sheet_id: str | None) -> str:
+    valid = _sheet_ids(conn)
+    if not sheet_id:
+        raise ImportError_(
+            f"pass --sheet with the sheet the layer belongs to; valid sheets: {', '.join(valid)}"
+        )
+    sheet_id = unicodedata.normalize("NFC", sheet_id)
+    if sheet_id not in valid:
+        listed = ", ".join(valid) if valid else "none (load the sheet catalog first: planview load)"
+        raise ImportError_(f"sheet {sheet_id!r} is not in the catalog; valid sheets: {listed}")
+    return sheet_id
+
+
+def _copy_rows(conn: Connection, table: str, rows: list, console: Console | None, label: str) -> None:
+    columns = (
+        "feature_id, name, landuse_code, landuse_name, plan_start, plan_end, properties, source, "
+        "geometry_quality, geom"
+    )
+    raw = conn.connection.driver_connection
+    show = console is not None and len(rows) >= PROGRESS_MIN_ROWS
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not show,
+    )
+    with progress, raw.cursor() as cursor:
+        task = progress.add_task(f"writing {label}", total=len(rows))
+        with cursor.copy(f'COPY {LAYER_SCHEMA}."{table}" ({columns}) FROM STDIN') as copy:
+            for start in range(0, len(rows), COPY_CHUNK):
+                for row in rows[start : start + COPY_CHUNK]:
+                    copy.write_row(row)
+                progress.update(task, completed=min(start + COPY_CHUNK, len(rows)))
+
+
+def _existing_relation(conn: Connection, table: str) -> str | None:
+    return conn.execute(
+        text(
+            "SELECT c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :schema AND c.relname = :table"
+        ),
+        {"schema": LAYER_SCHEMA, "table": table},
+    ).scalar()
+
+
+def _legend(codes: list[str], landuse: dict, style: dict, title_vi: str, title_en: str) -> list[dict]:
+    if codes:
+        return [
+            {
+                "label_vi": landuse[c][0],
+                "label_en": landuse[c][1] or landuse[c][0],
+                "color": landuse[c][2],
+                "code": c,
+            }
+            for c in codes
+        ]
+    color = style.get("fillColor") or style.get("color")
+    return [{"label_vi": title_vi, "label_en": title_en, "color": color}]
+
+
+def _write_layer(
+    conn: Connection,
+    prepared: _PreparedLayer,
+    *,
+    replace: bool,
+    is_synthetic: bool,
+    landuse: dict,
+    console: Console | None,
+) -> None:
+    result = prepared.result
+    started = time.perf_counter()
+    try:
+        table = layer_table_name(result.layer_key)
+    except InvalidLayerKey as exc:
+        raise ImportError_(str(exc)) from exc
+    # two imports of the same layer queue behind each other instead of racing on the staging table
+    conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"planview.import.{table}"})
+    existing = (
+        conn.execute(text("SELECT * FROM sheet_layer WHERE layer_key = :key"), {"key": result.layer_key})
+        .mappings()
+        .first()
+    )
+    relkind = _existing_relation(conn, table)
+    if relkind not in (None, "r"):
+        raise ImportError_(
+            f"layer {result.layer_key!r} is a view built from planview tables; import under another --layer"
+        )
+    if relkind == "r":
+        held = conn.execute(text(f'SELECT count(*) FROM {LAYER_SCHEMA}."{table}"')).scalar_one()
+        if held and not replace:
+            sheet = existing["sheet_id"] if existing else "?"
+            raise ImportError_(
+                f"layer {result.layer_key!r} (sheet {sheet}) already holds {held} features; "
+                "pass --replace to replace them"
+            )
+    staging = f"_staging_{table}"
+    conn.execute(text(f'DROP TABLE IF EXISTS {LAYER_SCHEMA}."{staging}"'))
+    create_layer_table(conn, staging)
+    _copy_rows(conn, staging, prepared.rows, console, result.layer_key)
+    finish_layer_table(conn, staging)
+    swap_layer_table(conn, staging, table)
+
+    title_vi = prepared.title or (existing["title_vi"] if existing else None) or result.layer_key
+    title_en = (existing["title_en"] if existing else None) or prepared.title or result.layer_key
+    style = dict(existing["style"]) if existing and existing["style"] else {}
+    if not style:
+        style = dict(DEFAULT_STYLES[result.geometry_type])
+        if prepared.landuse_codes:
+            style["fillColorProperty"] = "landuse_code"
+    legend = _legend(prepared.landuse_codes, landuse, style, title_vi, title_en)
+    if not prepared.landuse_codes and existing and existing["legend"]:
+        legend = existing["legend"]
+    conn.execute(
+        text(
+            """
+            INSERT INTO sheet_layer (layer_key, sheet_id, title_vi, title_en, geometry_type, table_name,
+                                     style, legend, source, is_synthetic, feature_count, loaded_at)
+            VALUES (:key, :sheet, :title_vi, :title_en, :geometry_type, :table, CAST(:style AS jsonb),
+                    CAST(:legend AS jsonb), :source, :synthetic, :count, now())
+            ON CONFLICT (layer_key) DO UPDATE SET
+                sheet_id = EXCLUDED.sheet_id, title_vi = EXCLUDED.title_vi, title_en = EXCLUDED.title_en,
+                geometry_type = EXCLUDED.geometry_type, table_name = EXCLUDED.table_name,
+                style = EXCLUDED.style, legend = EXCLUDED.legend, source = EXCLUDED.source,
+                is_synthetic = EXCLUDED.is_synthetic, feature_count = EXCLUDED.feature_count,
+                loaded_at = EXCLUDED.loaded_at
+            """
+        ),
+        {
+            "key": result.layer_key,
+            "sheet": result.sheet_id,
+            "title_vi": title_vi,
+            "title_en": title_en,
+            "geometry_type": result.geometry_type,
+            "table": table,
+            "style": orjson.dumps(style).decode(),
+            "legend": orjson.dumps(legend).decode(),
+            "source": result.source,
+            "synthetic": is_synthetic,
+            "count": result.feature_count,
+        },
+    )
+    result.write_seconds = time.perf_counter() - started
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning-database packages (File GDB in the TT 04/2023 form)
+
+
+def _camel_word_starts(name: str) -> set[int]:
+    """Offsets (in the lower-cased name) where a CamelCase word begins."""
+    return {m.start() for m in re.finditer(r"[A-Z][a-z0-9]*|[a-z0-9]+", name)}
+
+
+def _keyword_at_word_start(base: str, keyword: str) -> bool:
+    folded = base.lower()
+    starts = _camel_word_starts(base)
+    return any(folded.startswith(keyword, i) for i in starts)
+
+
+def decide_sheet(layer: str, theme: str | None, feature_ids: list[str]) -> tuple[str | None, str]:
+    """The sheet a package layer belongs to, from its name, theme and ids; (None, why) when unclear."""
+    base = re.sub(r"_[APL]$", "", fold_keep_case(layer))
+    lowered = base.lower()
+    name_state = None
+    if lowered.startswith(CURRENT_PREFIXES):
+        name_state = "H"
+    elif lowered.startswith(PLANNED_PREFIXES):
+        name_state = "Q"
+    id_matches = [fid for fid in feature_ids if FEATURE_ID_RE.match(fid)]
+    id_states = {fid[5] for fid in id_matches}
+    if theme is None and id_matches:
+        letters = {fid[4] for fid in id_matches}
+        theme = THEME_LETTERS.get(letters.pop()) if len(letters) == 1 else None
+    if name_state and id_states and id_states != {name_state}:
+        return None, (
+            f"its name says {'current' if name_state == 'H' else 'planned'} but its feature ids carry "
+            f"class {'/'.join(sorted(id_states))}"
+        )
+    state = name_state or (id_states.pop() if len(id_states) == 1 else None)
+
+    sheets = None
+    for keyword, current, planned in SHEET_BY_NAME:
+        if _keyword_at_word_start(base, keyword):
+            sheets = (current, planned)
+            why = f"name contains '{keyword}'"
+            break
+    if sheets is None and theme in SHEET_BY_THEME:
+        sheets = SHEET_BY_THEME[theme]
+        why = f"theme {theme}"
+    if sheets is None:
+        return None, f"no sheet is known for a layer named {layer} in theme {theme or 'unknown'}"
+    current, planned = sheets
+    if current == planned:
+        return current, why
+    if state is None or state == "K":
+        return None, (
+            f"{why}, but neither its name nor its feature ids (H/Q) say whether it is the current state "
+            f"({current}) or the plan ({planned})"
+        )
+    sheet = current if state == "H" else planned
+    if sheet is None:
+        return None, f"{why}; the circular has no {'current-state' if state == 'H' else 'plan'} sheet for it"
+    return sheet, f"{why}, {'current' if state == 'H' else 'planned'}"
+
+
+def _sample_feature_ids(dataset: _Dataset, layer: str) -> list[str]:
+    try:
+        info = pyogrio.read_info(dataset.path, layer=layer)
+        column = _find_column(list(info["fields"]), FEATURE_ID_COLUMNS)
+        if column is None:
+            return []
+        frame = pyogrio.read_dataframe(
+            dataset.path, layer=layer, columns=[column], read_geometry=False, max_features=1000
+        )
+    except Exception as exc:
+        raise ImportError_(f"cannot read {dataset.label} layer {layer}: {_gdal_message(exc)}") from exc
+    return [str(v) for v in frame[column].dropna()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+
+
+def import_any(
+    engine: Engine,
+    file: Path,
+    *,
+    sheet_id: str | None = None,
+    layer_key: str | None = None,
+    crs: str | None = None,
+    replace: bool = False,
+    source_layer: str | None = None,
+    title: str | None = None,
+    console: Console | None = None,
+    is_synthetic: bool = False,
+) -> ImportResult:
+    """Import a file into a sheet layer, or every layer of a planning-database package, in one transaction.
+
+    For a package each layer goes to the sheet its name/theme/ids decide; ``sheet_id`` is used for
+    layers that cannot be decided, or for ``source_layer`` alone when that is given.
+    """
+    started = time.perf_counter()
+    dataset = _locate(Path(file))
+    available = _list_layers(dataset)
+    if source_layer is not None and source_layer not in available:
+        raise ImportError_(
+            f"{dataset.label} has no layer {source_layer!r}; its layers: {', '.join(available)}"
+        )
+    prepared: list[_PreparedLayer] = []
+    skipped: list[SkippedLayer] = []
+    try:
+        with engine.begin() as conn:
+            landuse = _landuse_names(conn)
+            envelope = _envelope(conn)
+            common = dict(crs_option=crs, landuse=landuse, envelope=envelope, console=console)
+            if dataset.is_package:
+                themes = _package_themes(dataset)
+                valid = set(_sheet_ids(conn))
+                for layer in [source_layer] if source_layer else available:
+                    target, why = decide_sheet(layer, themes.get(layer), _sample_feature_ids(dataset, layer))
+                    if sheet_id and (source_layer or target is None):
+                        target, why = _require_sheet(conn, sheet_id), "--sheet"
+                    if target is None:
+                        skipped.append(SkippedLayer(layer, why))
+                        continue
+                    if target not in valid:
+                        skipped.append(
+                            SkippedLayer(layer, f"{why} → sheet {target}, which is not in the catalog")
+                        )
+                        continue
+                    key = layer_key if (source_layer and layer_key) else snake_case(layer)
+                    prepared.append(
+                        _prepare(
+                            conn,
+                            dataset,
+                            layer,
+                            layer_key=key,
+                            sheet_id=target,
+                            title=title if source_layer else layer,
+                            **common,
+                        )
+                    )
+                if not prepared:
+                    reasons = "; ".join(f"{s.layer}: {s.reason}" for s in skipped) or "it has no layers"
+                    raise ImportError_(f"nothing imported from {dataset.label}: {reasons}")
+            else:
+                if source_layer is None and len(available) > 1:
+                    raise ImportError_(
+                        f"{dataset.label} holds several layers ({', '.join(available)}); "
+                        "choose one with --source-layer"
+                    )
+                layer = source_layer or (available[0] if available else None)
+                target = _require_sheet(conn, sheet_id)
+                key = layer_key or snake_case(Path(file).stem)
+                prepared.append(
+                    _prepare(conn, dataset, layer, layer_key=key, sheet_id=target, title=title, **common)
+                )
+            for item in prepared:
+                _write_layer(
+                    conn, item, replace=replace, is_synthetic=is_synthetic, landuse=landuse, console=console
+                )
+                item.rows = []  # free the rows before the next layer
+            keys = ", ".join(p.result.layer_key for p in prepared)
+            version = bump_data_version(conn, f"import {dataset.label} → {keys}"[:500])
+    except ImportError_:
+        raise
+    except Exception as exc:  # a database failure mid-import: the transaction rolled back
+        raise ImportError_(
+            f"import of {dataset.label} failed and was rolled back: {_gdal_message(exc)}"
+        ) from exc
+    result = ImportResult(
+        layers=[p.result for p in prepared],
+        skipped=skipped,
+        data_version=version,
+        seconds=time.perf_counter() - started,
+    )
+    if console is not None:
+        print_summary(result, console)
+    return result
+
+
+def print_summary(result: ImportResult, console: Console) -> None:
+    """A table of what was imported, repaired, found outside the province and skipped."""
+    from rich.table import Table
+
+    table = Table(title=f"import finished in {result.seconds:.1f} s (data version {result.data_version})")
+    for column in ("layer", "sheet", "features", "type", "repaired", "outside", "CRS in → EPSG:4326", "s"):
+        table.add_column(
+            column, justify="right" if column in ("features", "repaired", "outside", "s") else "left"
+        )
+    for layer in result.layers:
+        table.add_row(
+            layer.layer_key,
+            layer.sheet_id,
+            str(layer.feature_count),
+            layer.geometry_type,
+            str(len(layer.repaired)),
+            str(layer.outside_envelope),
+            layer.crs_in,
+            f"{layer.read_seconds + layer.write_seconds:.1f}",
+        )
+    console.print(table)
+    for layer in result.layers:
+        for note in layer.repaired[:5]:
+            console.print(f"  [yellow]repaired[/] {layer.layer_key}: {note}")
+        if len(layer.repaired) > 5:
+            console.print(f"  … and {len(layer.repaired) - 5} more repaired in {layer.layer_key}")
+        if layer.outside_envelope:
+            console.print(
+                f"  [yellow]outside Bắc Kạn[/] {layer.layer_key}: {layer.outside_envelope} feature(s), e.g. "
+                + "; ".join(layer.outside_examples)
+            )
+        if layer.unknown_landuse_codes:
+            listed = ", ".join(f"{c} ×{n}" for c, n in sorted(layer.unknown_landuse_codes.items())[:10])
+            console.print(
+                f"  [yellow]unknown land-use codes[/] {layer.layer_key} (kept in properties): {listed}"
+            )
+    for skip in result.skipped:
+        console.print(f"  [yellow]skipped[/] {skip.layer}: {skip.reason}")
