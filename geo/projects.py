@@ -307,4 +307,8 @@ async def implementation_report(conn: asyncpg.Connection, year: int, district: s
             "updated_in_year": sum(p["updated_in_year"] for p in projects),
             "no_record_by_date": sum(p["status_at"] is None for p in projects),
         },
+        "note": (
+            "status_at is the newest status recorded on or before the report date; it is null where nothing "
+            "was recorded by then (the shipped statuses date from when the data were loaded), see status_now"
+        ),
     }

@@ -20,7 +20,8 @@ _SPACES = re.compile(r"\s+")
 _ADMIN_AND_PLAN = f"""
     SELECT u.level AS kind, u.code AS id, u.name, u.full_name, u.name_ascii,
            d.name AS district,
-           CASE WHEN u.valid_from >= DATE '{NEW_UNITS_FROM}' THEN 'new' ELSE 'old' END AS valid,
+           -- 'old' = ended with the 2025 reform (or before); 'new' = valid on the map from 2025-07-01
+           CASE WHEN u.valid_to < DATE '{NEW_UNITS_FROM}' THEN 'old' ELSE 'new' END AS valid,
            ARRAY[u.code] AS keys, NULL::text[] AS alt_names, u.geom
     FROM admin_unit u
     LEFT JOIN admin_unit d

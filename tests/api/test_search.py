@@ -103,3 +103,10 @@ def test_bad_input_is_a_400_saying_what_is_wrong(client, params, fragment):
     body = response.json()
     assert body["code"] == "InvalidParameter"
     assert fragment in body["description"]
+
+
+def test_old_and_new_provinces_are_told_apart(client):
+    provinces = [r for r in search(client, "thai nguyen") if r["kind"] == "province"]
+    assert sorted(r["valid"] for r in provinces) == ["new", "old"]  # Thái Nguyên before and after 2025-07-01
+    bac_kan = next(r for r in search(client, "bac kan") if r["kind"] == "province")
+    assert (bac_kan["id"], bac_kan["valid"]) == ("06", "old")
