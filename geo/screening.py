@@ -1,0 +1,1099 @@
+"""Conflict screening of projects and drawn footprints against the plan's constraints, in PostGIS.
+
+Rules are data (table ``conflict_rule``, loaded from ``data/plan/conflict_rules.csv``). Constraint
+features are copied once into ``screening_part``: transformed to VN-2000 / TM-3 106-30 (EPSG:9213,
+metres) and cut with ``ST_Subdivide`` so that a footprint only meets small pieces. A source's
+pieces are rebuilt when its signature (table, load time, feature count, data version) changes.
+Stored results (``project_conflict``) carry the data version and rule set they were computed on;
+a reader that finds them stale recomputes them first.
+
+The same screening logic runs on a SQLAlchemy connection (CLI, loader, benchmark) and on an asyncpg
+connection (HTTP): the logic is written once as a generator of SQL steps, and two small drivers run
+those steps on either kind of connection.
+"""
+
+import csv
+import math
+import re
+import time
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from geo.errors import InvalidParameter, NotFound, PayloadTooLarge, Unprocessable
+from geo.settings import DATA_DIR
+
+RULES_CSV = DATA_DIR / "plan" / "conflict_rules.csv"
+SCREEN_SRID = 9213
+SUBDIVIDE_VERTICES = 128
+MAX_FOOTPRINT_VERTICES = 10_000
+# A drawn footprint must lie within this distance of the province (metres).
+PROVINCE_MARGIN_M = 5_000
+PROVINCE_CODE = "06"  # Bắc Kạn (pre-2025 GSO code)
+SEVERITY_ORDER = {"block": 0, "review": 1, "info": 2}
+LOCK_KEY = 5_180_005  # pg advisory lock: one screening refresh at a time
+
+ZONE_SOURCE, PROJECT_SOURCE, DISTRICT_SOURCE = "@zone", "@project", "@district"
+# A land-use rule with no layer of its own reads every loaded layer of these sheets that carries
+# land-use codes: the land-use plan (P8), current land use (P2.c) and the forest/environment plan (P10).
+LANDUSE_SHEETS = ("P8", "P2.c", "P10")
+STANDARD_COLUMNS = {"fid", "feature_id", "name", "landuse_code", "landuse_name", "source", "geometry_quality"}
+_FILTER_TERM = re.compile(r"^\s*([a-z_][a-z0-9_]*)\s*(!=|!~|=|~)\s*(.*?)\s*$")
+_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?!:)")
+
+
+# --------------------------------------------------------------------------------------------
+# Two drivers for one logic
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Fetch:
+    """A query whose rows (as dicts) are sent back into the generator."""
+
+    sql: str
+    params: dict
+
+
+@dataclass
+class Execute:
+    """A statement whose result is not needed."""
+
+    sql: str
+    params: dict
+
+
+Steps = Generator[Fetch | Execute, list[dict] | None, Any]
+
+
+def _positional(sql: str, params: dict) -> tuple[str, list]:
+    """``:name`` binds → asyncpg's ``$n``."""
+    order: dict[str, int] = {}
+
+    def repl(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in order:
+            order[name] = len(order) + 1
+        return f"${order[name]}"
+
+    return _BIND.sub(repl, sql), [params[name] for name in order]
+
+
+def run_sync(steps: Steps, conn) -> Any:
+    """Run screening steps on a SQLAlchemy connection."""
+    from sqlalchemy import text
+
+    result = None
+    while True:
+        try:
+            step = steps.send(result)
+        except StopIteration as stop:
+            return stop.value
+        cursor = conn.execute(text(step.sql), step.params)
+        result = [dict(row._mapping) for row in cursor] if isinstance(step, Fetch) else None
+
+
+async def run_async(steps: Steps, conn) -> Any:
+    """Run screening steps on an asyncpg connection."""
+    result = None
+    while True:
+        try:
+            step = steps.send(result)
+        except StopIteration as stop:
+            return stop.value
+        sql, args = _positional(step.sql, step.params)
+        if isinstance(step, Fetch):
+            result = [dict(row) for row in await conn.fetch(sql, *args)]
+        else:
+            await conn.execute(sql, *args)
+            result = None
+
+
+def _json(value):
+    """jsonb arrives decoded from psycopg and the app's pool, as text from a bare asyncpg connection."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _lit(value: str) -> str:
+    """A SQL string literal (rule fields are our own data, still quoted properly)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _num(value: float | None) -> str:
+    return "NULL" if value is None else repr(float(value))
+
+
+# --------------------------------------------------------------------------------------------
+# Rules
+# --------------------------------------------------------------------------------------------
+RULE_COLUMNS = (
+    "rule_code",
+    "version",
+    "valid_from",
+    "valid_to",
+    "constraint_kind",
+    "constraint_layer",
+    "constraint_filter",
+    "predicate",
+    "distance_m",
+    "min_overlap_ha",
+    "min_overlap_pct",
+    "severity",
+    "sectors",
+    "message_vi",
+    "message_en",
+    "legal_basis",
+    "approving_authority",
+    "threshold_verified",
+    "notes",
+)
+
+
+def read_rules_csv(path: Path = RULES_CSV) -> list[dict]:
+    """Parse the conflict-rule catalog; a bad row raises InvalidParameter naming it."""
+    rows = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for line_no, raw in enumerate(csv.DictReader(fh), start=2):
+            try:
+                row = {k: (raw.get(k) or "").strip() or None for k in RULE_COLUMNS}
+                row["version"] = int(row["version"] or 1)
+                row["valid_from"] = date.fromisoformat(row["valid_from"])
+                row["valid_to"] = date.fromisoformat(row["valid_to"]) if row["valid_to"] else None
+                for key in ("distance_m", "min_overlap_ha", "min_overlap_pct"):
+                    row[key] = float(row[key]) if row[key] is not None else None
+                row["sectors"] = [s.strip() for s in (row["sectors"] or "").split("|") if s.strip()]
+                row["threshold_verified"] = (row["threshold_verified"] or "false").lower() == "true"
+                if row["constraint_filter"]:
+                    compile_filter(row["constraint_filter"])
+            except (ValueError, TypeError) as exc:
+                raise InvalidParameter(f"{path.name} line {line_no}: {exc}") from exc
+            rows.append(row)
+    return rows
+
+
+def load_rules(conn, path: Path = RULES_CSV) -> int:
+    """Replace the rule catalog with the CSV inside the caller's transaction; return the rule count."""
+    from sqlalchemy import text
+
+    rows = read_rules_csv(path)
+    keys = [(r["rule_code"], r["version"]) for r in rows]
+    existing = conn.execute(text("SELECT rule_code, version FROM conflict_rule")).all()
+    for code, version in existing:
+        if (code, version) not in keys:
+            conn.execute(
+                text("DELETE FROM conflict_rule WHERE rule_code = :c AND version = :v"),
+                {"c": code, "v": version},
+            )
+    columns = ", ".join(RULE_COLUMNS)
+    binds = ", ".join(f":{c}" for c in RULE_COLUMNS)
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in RULE_COLUMNS if c not in ("rule_code", "version"))
+    for row in rows:
+        conn.execute(
+            text(
+                f"INSERT INTO conflict_rule ({columns}) VALUES ({binds}) "
+                f"ON CONFLICT (rule_code, version) DO UPDATE SET {updates}"
+            ),
+            row,
+        )
+    return len(rows)
+
+
+def compile_filter(expr: str | None) -> str:
+    """Turn ``field=a|b;field~regex;field!=x`` into SQL over a ``screening_part`` row ``p``.
+
+    Terms joined by ``;`` must all hold. ``=``/``!=`` compare case- and accent-insensitively with
+    any of the ``|``-separated values; ``~``/``!~`` match a regular expression the same way.
+    Standard layer columns are used directly, anything else is read from ``properties``.
+    """
+    if not expr:
+        return "TRUE"
+    terms = []
+    for term in expr.split(";"):
+        if not term.strip():
+            continue
+        match = _FILTER_TERM.match(term)
+        if not match:
+            raise ValueError(f"constraint filter term {term!r} is not field=value, field~regex, != or !~")
+        field, op, value = match.groups()
+        column = f"p.{field}" if field in STANDARD_COLUMNS else f"(p.properties->>{_lit(field)})"
+        folded = f"fold_vi(coalesce({column}, ''))"
+        if op in ("=", "!="):
+            values = ", ".join(f"fold_vi({_lit(v.strip())})" for v in value.split("|"))
+            sql = f"{folded} IN ({values})"
+        else:
+            sql = f"{folded} ~ fold_vi({_lit(value)})"
+        terms.append(f"NOT ({sql})" if op.startswith("!") else f"({sql})")
+    return " AND ".join(terms) or "TRUE"
+
+
+ACTIVE_RULES_SQL = """
+SELECT DISTINCT ON (rule_code) *
+FROM conflict_rule
+WHERE valid_from <= CAST(:on_date AS date) AND (valid_to IS NULL OR valid_to > CAST(:on_date AS date))
+ORDER BY rule_code, version DESC
+"""
+
+RULES_SIGNATURE_SQL = """
+SELECT md5(coalesce(string_agg(row_to_json(r)::text, '|' ORDER BY r.rule_code, r.version), ''))
+       || ':' || CAST(current_date AS text) AS signature
+FROM conflict_rule r
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Constraint sources: which relation feeds each rule, and the subdivided copy of it
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Source:
+    """One constraint source: a loaded layer or one of the plan tables (zones, projects, districts)."""
+
+    key: str
+    relation: str | None  # layers."<table>" for layers
+    signature: str
+    is_synthetic: bool = False
+    filter_sql: str = "TRUE"  # union of the filters of the rules reading it: only those features are kept
+
+
+def _layer_catalog_steps() -> Steps:
+    rows = yield Fetch(
+        """
+        SELECT l.layer_key, l.sheet_id, l.table_name, l.geometry_type, l.is_synthetic,
+               coalesce(l.loaded_at::text, '') || '/' || coalesce(l.feature_count, -1)::text AS stamp,
+               c.relkind::text AS relkind,
+               (SELECT version FROM data_version WHERE id = 1) AS data_version
+        FROM sheet_layer l
+        LEFT JOIN pg_class c ON c.relname = l.table_name
+             AND c.relnamespace = 'layers'::regnamespace
+        """,
+        {},
+    )
+    return {r["layer_key"]: r for r in rows}
+
+
+def _has_landuse_codes_steps(table: str) -> Steps:
+    rows = yield Fetch(
+        f'SELECT EXISTS (SELECT 1 FROM layers."{table}" WHERE landuse_code IS NOT NULL) AS has_codes', {}
+    )
+    return rows[0]["has_codes"]
+
+
+def _plan_sources_steps(rules: list[dict]) -> Steps:
+    """Decide each rule's sources; rules without one are inactive with the reason."""
+    catalog = yield from _layer_catalog_steps()
+    version = yield Fetch("SELECT version FROM data_version WHERE id = 1", {})
+    data_version = version[0]["version"]
+    sources: dict[str, Source] = {}
+    rule_sources: dict[str, list[str]] = {}
+    inactive: dict[str, str] = {}
+    filters: dict[str, list[str]] = {}
+
+    def layer_source(layer_key: str) -> Source | str:
+        layer = catalog.get(layer_key)
+        if layer is None:
+            return f"layer '{layer_key}' is not declared in the sheet catalog"
+        if not layer["table_name"] or not layer["relkind"]:
+            return f"layer '{layer_key}' (sheet {layer['sheet_id']}) has no data loaded"
+        stamp = f"{layer['table_name']}/{layer['stamp']}"
+        if layer["relkind"] == "v":  # views over zones/projects change with every edit
+            stamp += f"/v{data_version}"
+        return Source(layer_key, f'layers."{layer["table_name"]}"', stamp, bool(layer["is_synthetic"]))
+
+    for rule in rules:
+        code, kind = rule["rule_code"], rule["constraint_kind"]
+        keys: list[str] = []
+        if kind in ("layer", "protected_area") or (kind == "landuse" and rule["constraint_layer"]):
+            found = layer_source(rule["constraint_layer"] or "")
+            if isinstance(found, str):
+                inactive[code] = found
+                continue
+            sources.setdefault(found.key, found)
+            keys = [found.key]
+        elif kind == "landuse":
+            for key, layer in sorted(catalog.items()):
+                if (
+                    layer["relkind"] == "r"
+                    and layer["sheet_id"] in LANDUSE_SHEETS
+                    and layer["geometry_type"] in ("polygon", "mixed")
+                ):
+                    has_codes = yield from _has_landuse_codes_steps(layer["table_name"])
+                    if has_codes:
+                        found = layer_source(key)
+                        sources.setdefault(key, found)
+                        keys.append(key)
+            if not keys:
+                inactive[code] = (
+                    "no loaded land-use layer (sheets P8, P2.c, P10) carries land-use codes: "
+                    "the land-use plan has no data loaded"
+                )
+                continue
+        elif kind == "zone_type":
+            keys = [ZONE_SOURCE]
+        elif kind == "project":
+            keys = [PROJECT_SOURCE]
+        elif kind == "district":
+            keys = [DISTRICT_SOURCE]
+        for key in keys:
+            if key.startswith("@"):
+                sources.setdefault(key, Source(key, None, f"v{data_version}"))
+            filters.setdefault(key, []).append(compile_filter(rule["constraint_filter"]))
+        rule_sources[code] = keys
+
+    for key, source in sources.items():
+        parts = filters.get(key, ["TRUE"])
+        source.filter_sql = "TRUE" if "TRUE" in parts else " OR ".join(f"({p})" for p in sorted(set(parts)))
+        source.signature += "/" + source.filter_sql
+    return sources, rule_sources, inactive
+
+
+def _source_select(source: Source) -> str:
+    """The rows of a source shaped like ``screening_part`` (before subdividing), as ``p``."""
+    if source.key == ZONE_SOURCE:
+        return """
+        SELECT zone_id AS fid, NULL::text AS feature_id, name_vi AS name, NULL::text AS landuse_code,
+               NULL::text AS landuse_name, source_url AS source,
+               jsonb_build_object('kind', kind, 'type_detail', type_detail, 'district_code', district_code,
+                                  'status', status) AS properties,
+               geometry_quality, false AS is_synthetic, geom
+        FROM zone WHERE geom IS NOT NULL
+        """
+    if source.key == PROJECT_SOURCE:
+        return """
+        SELECT project_id AS fid, NULL::text AS feature_id, name_vi AS name, NULL::text AS landuse_code,
+               NULL::text AS landuse_name, source_url AS source,
+               jsonb_build_object('sector', sector, 'zone_id', zone_id, 'status', status) AS properties,
+               geometry_quality, is_synthetic, geom
+        FROM project WHERE geom IS NOT NULL
+        """
+    if source.key == DISTRICT_SOURCE:
+        return """
+        SELECT DISTINCT ON (code) code AS fid, NULL::text AS feature_id, name, NULL::text AS landuse_code,
+               NULL::text AS landuse_name, source, jsonb_build_object('code', code) AS properties,
+               geometry_quality, false AS is_synthetic, geom
+        FROM admin_unit
+        WHERE level = 'district' AND geom IS NOT NULL
+          AND (valid_to IS NULL OR valid_to >= DATE '2025-06-30')
+        ORDER BY code, valid_from DESC NULLS LAST
+        """
+    return f"""
+        SELECT fid::text AS fid, feature_id, name, landuse_code, landuse_name, source, properties,
+               geometry_quality, {str(source.is_synthetic).lower()} AS is_synthetic, geom
+        FROM {source.relation} WHERE geom IS NOT NULL
+        """
+
+
+def _refresh_sources_steps(sources: dict[str, Source]) -> Steps:
+    """Rebuild the subdivided pieces of every source whose signature changed; return rebuilt keys."""
+    rows = yield Fetch("SELECT source_key, signature FROM screening_source_state", {})
+    built = {r["source_key"]: r["signature"] for r in rows}
+    rebuilt = []
+    for key in [k for k in built if k not in sources]:
+        yield Execute("DELETE FROM screening_part WHERE source_key = :k", {"k": key})
+        yield Execute("DELETE FROM screening_source_state WHERE source_key = :k", {"k": key})
+    for key, source in sources.items():
+        if built.get(key) == source.signature:
+            continue
+        yield Execute("DELETE FROM screening_part WHERE source_key = :k", {"k": key})
+        yield Execute(
+            f"""
+            INSERT INTO screening_part (source_key, fid, feature_id, name, landuse_code, landuse_name, source,
+                                        properties, geometry_quality, is_synthetic, geom)
+            SELECT CAST(:k AS text), p.fid, p.feature_id, p.name, p.landuse_code, p.landuse_name, p.source,
+                   coalesce(p.properties, '{{}}'::jsonb), p.geometry_quality, p.is_synthetic, piece
+            FROM ({_source_select(source)}) p,
+                 LATERAL ST_Subdivide(
+                     ST_Transform(ST_CollectionExtract(ST_MakeValid(p.geom)), {SCREEN_SRID}),
+                     {SUBDIVIDE_VERTICES}) AS piece
+            WHERE NOT ST_IsEmpty(p.geom) AND ({source.filter_sql})
+            """,
+            {"k": key},
+        )
+        yield Execute(
+            """
+            INSERT INTO screening_source_state (source_key, signature, feature_count, part_count, built_at)
+            SELECT CAST(:k AS text), CAST(:s AS text), count(DISTINCT fid), count(*), now()
+            FROM screening_part WHERE source_key = :k
+            ON CONFLICT (source_key) DO UPDATE SET signature = EXCLUDED.signature,
+                feature_count = EXCLUDED.feature_count, part_count = EXCLUDED.part_count, built_at = now()
+            """,
+            {"k": key, "s": source.signature},
+        )
+        rebuilt.append(key)
+    if rebuilt:
+        yield Execute("ANALYZE screening_part", {})
+    return rebuilt
+
+
+def _rule_has_features_steps(rule: dict, keys: list[str]) -> Steps:
+    rows = yield Fetch(
+        f"""
+        SELECT EXISTS (SELECT 1 FROM screening_part p
+                       WHERE p.source_key = ANY(CAST(:keys AS text[]))
+                         AND ({compile_filter(rule["constraint_filter"])})) AS found
+        """,
+        {"keys": keys},
+    )
+    return rows[0]["found"]
+
+
+def _prepare_steps(on_date: date | None = None) -> Steps:
+    """Active rules, their fresh constraint pieces, and the inactive rules with reasons."""
+    rules = yield Fetch(ACTIVE_RULES_SQL, {"on_date": on_date or date.today()})
+    sources, rule_sources, inactive = yield from _plan_sources_steps(rules)
+    yield from _refresh_sources_steps(sources)
+    active = []
+    for rule in rules:
+        code = rule["rule_code"]
+        if code in inactive:
+            continue
+        keys = rule_sources[code]
+        if not (yield from _rule_has_features_steps(rule, keys)):
+            where = ", ".join(k.lstrip("@") for k in keys)
+            condition = (
+                f" match '{rule['constraint_filter']}'" if rule["constraint_filter"] else " have a geometry"
+            )
+            inactive[code] = f"no feature of {where} does{condition}"
+            continue
+        active.append({**rule, "source_keys": keys})
+    inactive_rules = [
+        {
+            "rule_code": r["rule_code"],
+            "version": r["version"],
+            "severity": r["severity"],
+            "message_vi": r["message_vi"],
+            "message_en": r["message_en"],
+            "reason": inactive[r["rule_code"]],
+        }
+        for r in rules
+        if r["rule_code"] in inactive
+    ]
+    return active, inactive_rules
+
+
+# --------------------------------------------------------------------------------------------
+# The evaluation: one statement for all rules over a set of footprints
+# --------------------------------------------------------------------------------------------
+# Footprints are rows (fid, sector, zone_id, district_codes, geometry_quality, geom in 9213).
+PROJECT_FOOTPRINTS = f"""
+SELECT project_id AS fid, sector, zone_id, district_codes, geometry_quality,
+       ST_Transform(ST_CollectionExtract(ST_MakeValid(geom)), {SCREEN_SRID}) AS geom
+FROM project
+WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom)
+  AND (CAST(:project_id AS text) IS NULL OR project_id = CAST(:project_id AS text))
+"""
+
+DRAWN_FOOTPRINT = f"""
+SELECT 'footprint'::text AS fid, CAST(:sector AS text) AS sector, NULL::text AS zone_id,
+       CAST(:districts AS text[]) AS district_codes, 'exact'::text AS geometry_quality,
+       ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(CAST(:geojson AS text)), 4326), {SCREEN_SRID}) AS geom
+"""
+
+
+def _sector_sql(rule: dict) -> str:
+    if not rule["sectors"]:
+        return "TRUE"
+    keywords = ", ".join(_lit(s) for s in rule["sectors"])
+    return (
+        f"EXISTS (SELECT 1 FROM unnest(ARRAY[{keywords}]) kw "
+        f"WHERE fold_vi(coalesce(f.sector, '')) LIKE '%' || fold_vi(kw) || '%')"
+    )
+
+
+def _rule_branch(rule: dict) -> str:
+    """The SELECT that evaluates one rule over the footprints ``f``."""
+    keys = "ARRAY[" + ", ".join(_lit(k) for k in rule["source_keys"]) + "]::text[]"
+    head = f"""
+        {_lit(rule["rule_code"])}::text AS rule_code, {int(rule["version"])} AS rule_version,
+        {_lit(rule["severity"])}::text AS severity"""
+    min_ha, min_pct = _num(rule["min_overlap_ha"]), _num(rule["min_overlap_pct"])
+    if rule["predicate"] == "outside":
+        return f"""
+        SELECT o.fid AS subject_id, {head}, o.source_key, NULL::text AS constraint_fid,
+               NULL::text AS constraint_name, o.cq AS constraint_geometry_quality,
+               o.fq AS subject_geometry_quality,
+               false AS constraint_synthetic,
+               ST_Area(o.outside) AS overlap_m2, ST_Length(o.outside) AS overlap_length_m,
+               NULL::double precision AS distance_m, o.outside AS hit_geom,
+               jsonb_build_object('assigned_districts', to_jsonb(o.district_codes),
+                                  'found_in_districts', to_jsonb(o.found_in)) AS extra,
+               o.farea AS footprint_m2, o.fdim AS footprint_dim
+        FROM (
+            SELECT f.fid, f.district_codes, f.geometry_quality AS fq, '@district'::text AS source_key,
+                   ST_Area(f.geom) AS farea, ST_Dimension(f.geom) AS fdim,
+                   (SELECT min(p.geometry_quality) FROM screening_part p
+                    WHERE p.source_key = '@district' AND p.fid = ANY(f.district_codes)) AS cq,
+                   (SELECT coalesce(array_agg(DISTINCT p.fid ORDER BY p.fid), '{{}}') FROM screening_part p
+                    WHERE p.source_key = '@district' AND ST_Intersects(p.geom, f.geom)
+                      AND NOT ST_Touches(p.geom, f.geom)) AS found_in,
+                   ST_Difference(f.geom, coalesce(
+                       (SELECT ST_Union(p.geom) FROM screening_part p
+                        WHERE p.source_key = '@district' AND p.fid = ANY(f.district_codes)
+                          AND ST_Intersects(p.geom, f.geom)),
+                       ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, {SCREEN_SRID}))) AS outside
+            FROM f
+            WHERE cardinality(f.district_codes) > 0 AND ({_sector_sql(rule)})
+        ) o
+        WHERE NOT ST_IsEmpty(o.outside)
+          AND (o.fdim < 2 OR ST_Area(o.outside) > 0)
+          AND ({min_ha} IS NULL OR o.fdim < 2 OR ST_Area(o.outside) >= {min_ha} * 10000)
+          AND ({min_pct} IS NULL OR o.fdim < 2 OR ST_Area(o.outside) * 100 >= {min_pct} * o.farea)
+        """
+    if rule["predicate"] == "dwithin":
+        join = f"ST_DWithin(f.geom, p.geom, {_num(rule['distance_m'])})"
+    else:
+        join = "ST_Intersects(f.geom, p.geom)"
+    pair = "TRUE"
+    if rule["constraint_kind"] in ("project", "zone_type"):
+        # two approximate footprints say nothing about each other
+        pair = "NOT (f.geometry_quality = 'approximate' AND p.geometry_quality = 'approximate')"
+        pair += " AND p.fid <> f.fid" if rule["constraint_kind"] == "project" else ""
+        pair += " AND p.fid IS DISTINCT FROM f.zone_id" if rule["constraint_kind"] == "zone_type" else ""
+    return f"""
+        SELECT g.subject_id, {head}, g.source_key, g.constraint_fid, g.constraint_name,
+               g.cq AS constraint_geometry_quality, g.fq AS subject_geometry_quality,
+               g.constraint_synthetic, g.overlap_m2, g.overlap_length_m, g.distance_m,
+               CASE WHEN g.distance_m > 0 THEN ST_ShortestLine(g.fgeom, g.cgeom) ELSE g.hit END AS hit_geom,
+               '{{}}'::jsonb AS extra, g.farea AS footprint_m2, g.fdim AS footprint_dim
+        FROM (
+            SELECT f.fid AS subject_id, p.source_key, p.fid AS constraint_fid, min(p.name) AS constraint_name,
+                   min(p.geometry_quality) AS cq, min(f.geometry_quality) AS fq,
+                   bool_or(p.is_synthetic) AS constraint_synthetic,
+                   sum(ST_Area(ST_Intersection(f.geom, p.geom))) AS overlap_m2,
+                   sum(ST_Length(ST_CollectionExtract(ST_Intersection(f.geom, p.geom), 2)))
+                       AS overlap_length_m,
+                   min(ST_Distance(f.geom, p.geom)) AS distance_m,
+                   max(ST_Dimension(p.geom)) AS cdim,
+                   ST_Collect(ST_Intersection(f.geom, p.geom)) AS hit,
+                   ST_Collect(p.geom) AS cgeom,
+                   (array_agg(f.geom))[1] AS fgeom,
+                   min(ST_Area(f.geom)) AS farea, min(ST_Dimension(f.geom)) AS fdim
+            FROM f
+            JOIN screening_part p ON p.source_key = ANY({keys}) AND {join}
+            WHERE ({compile_filter(rule["constraint_filter"])}) AND ({_sector_sql(rule)}) AND {pair}
+            GROUP BY f.fid, p.source_key, p.fid
+        ) g
+        WHERE ({rule["predicate"] == "dwithin"} OR NOT (g.fdim = 2 AND g.cdim = 2 AND g.overlap_m2 <= 0))
+          AND ({min_ha} IS NULL OR g.fdim < 2 OR g.overlap_m2 >= {min_ha} * 10000)
+          AND ({min_pct} IS NULL OR g.fdim < 2 OR g.overlap_m2 * 100 >= {min_pct} * g.farea)
+        """
+
+
+def _evaluation_sql(footprints_sql: str, rules: list[dict]) -> str:
+    """One statement: every rule over every footprint, one row per (footprint, rule, constraint)."""
+    branches = "\nUNION ALL\n".join(_rule_branch(rule) for rule in rules)
+    return f"""
+    WITH f AS MATERIALIZED ({footprints_sql}),
+    hits AS ({branches})
+    SELECT h.subject_id, h.rule_code, h.rule_version, h.severity,
+           round((h.overlap_m2 / 10000.0)::numeric, 4)::double precision AS overlap_ha,
+           CASE WHEN h.footprint_m2 > 0
+                THEN round((100.0 * h.overlap_m2 / h.footprint_m2)::numeric, 2)::double precision END
+               AS overlap_pct,
+           round(h.distance_m::numeric, 1)::double precision AS distance_m,
+           h.source_key AS constraint_layer, h.constraint_fid, h.constraint_name,
+           h.constraint_geometry_quality, h.subject_geometry_quality,
+           jsonb_strip_nulls(h.extra || jsonb_build_object(
+               'overlap_m2', round(h.overlap_m2::numeric, 1),
+               'overlap_length_m',
+                   CASE WHEN h.overlap_length_m > 0 THEN round(h.overlap_length_m::numeric, 1) END,
+               'footprint_ha', round((h.footprint_m2 / 10000.0)::numeric, 4),
+               'constraint_synthetic', h.constraint_synthetic,
+               'approximate', (h.constraint_geometry_quality <> 'exact'
+                               OR h.subject_geometry_quality <> 'exact'))) AS evidence,
+           ST_Transform(ST_CollectionHomogenize(h.hit_geom), 4326) AS geom
+    FROM hits h
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Stored results for projects
+# --------------------------------------------------------------------------------------------
+def _state_steps() -> Steps:
+    rows = yield Fetch(
+        f"""
+        SELECT s.data_version AS screened_version, s.rules_signature, s.evaluated_at,
+               s.projects_screened, s.conflicts_found, s.duration_ms,
+               d.version AS data_version, ({RULES_SIGNATURE_SQL}) AS current_rules_signature
+        FROM screening_state s, data_version d WHERE s.id = 1 AND d.id = 1
+        """,
+        {},
+    )
+    row = rows[0]
+    row["stale"] = (
+        row["screened_version"] != row["data_version"]
+        or row["rules_signature"] != row["current_rules_signature"]
+    )
+    return row
+
+
+def _screen_all_steps(force: bool = False) -> Steps:
+    """Recompute every project's conflicts unless the stored ones are current; return a summary."""
+    started = time.perf_counter()
+    yield Execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})", {})
+    state = yield from _state_steps()
+    if not state["stale"] and not force:
+        return {"recomputed": False, **_summary(state)}
+    active, inactive = yield from _prepare_steps()
+    yield Execute("DELETE FROM project_conflict", {})
+    if active:
+        yield Execute(
+            f"""
+            INSERT INTO project_conflict (project_id, rule_code, rule_version, severity, overlap_ha,
+                overlap_pct, distance_m, constraint_layer, constraint_fid, constraint_name,
+                constraint_geometry_quality, project_geometry_quality, evidence, geom,
+                data_version, evaluated_at)
+            SELECT e.subject_id, e.rule_code, e.rule_version, e.severity, e.overlap_ha, e.overlap_pct,
+                   e.distance_m, e.constraint_layer, e.constraint_fid, e.constraint_name,
+                   e.constraint_geometry_quality, e.subject_geometry_quality, e.evidence, e.geom,
+                   CAST(:data_version AS bigint), now()
+            FROM ({_evaluation_sql(PROJECT_FOOTPRINTS, active)}) e
+            """,
+            {"project_id": None, "data_version": state["data_version"]},
+        )
+    counts = yield Fetch(
+        """
+        SELECT (SELECT count(*) FROM project WHERE geom IS NOT NULL) AS projects,
+               (SELECT count(*) FROM project_conflict) AS conflicts
+        """,
+        {},
+    )
+    duration_ms = (time.perf_counter() - started) * 1000
+    yield Execute(
+        """
+        UPDATE screening_state SET data_version = CAST(:v AS bigint), rules_signature = CAST(:r AS text),
+               evaluated_at = now(), projects_screened = CAST(:p AS integer),
+               conflicts_found = CAST(:c AS integer), duration_ms = CAST(:d AS double precision)
+        WHERE id = 1
+        """,
+        {
+            "v": state["data_version"],
+            "r": state["current_rules_signature"],
+            "p": counts[0]["projects"],
+            "c": counts[0]["conflicts"],
+            "d": duration_ms,
+        },
+    )
+    state = yield from _state_steps()
+    return {"recomputed": True, "active_rules": len(active), "inactive_rules": inactive, **_summary(state)}
+
+
+def _summary(state: dict) -> dict:
+    return {
+        "data_version": state["screened_version"],
+        "evaluated_at": state["evaluated_at"].isoformat() if state["evaluated_at"] else None,
+        "projects_screened": state["projects_screened"],
+        "conflicts_found": state["conflicts_found"],
+        "duration_ms": round(state["duration_ms"], 1) if state["duration_ms"] is not None else None,
+    }
+
+
+def screen_all(conn_or_engine, force: bool = False) -> dict:
+    """Screen every project against every active rule and store the results (sync; one transaction).
+
+    Accepts a SQLAlchemy Engine (a transaction is opened) or Connection (runs in the caller's
+    transaction). Returns ``{recomputed, data_version, projects_screened, conflicts_found,
+    duration_ms, active_rules, inactive_rules}``; with ``force=False`` current results are kept.
+    """
+    from sqlalchemy import Engine
+
+    if isinstance(conn_or_engine, Engine):
+        with conn_or_engine.begin() as conn:
+            return run_sync(_screen_all_steps(force), conn)
+    return run_sync(_screen_all_steps(force), conn_or_engine)
+
+
+async def screen_all_async(conn, force: bool = False) -> dict:
+    """The same as ``screen_all`` on an asyncpg connection (in its own transaction)."""
+    async with conn.transaction():
+        return await run_async(_screen_all_steps(force), conn)
+
+
+async def ensure_fresh(conn) -> dict:
+    """Recompute stored results when the data or the rules changed since they were computed."""
+    state = await run_async(_state_steps(), conn)
+    if not state["stale"]:
+        return {"recomputed": False, **_summary(state)}
+    return await screen_all_async(conn)
+
+
+# --------------------------------------------------------------------------------------------
+# Reports
+# --------------------------------------------------------------------------------------------
+RULE_FIELDS = (
+    "r.message_vi, r.message_en, r.legal_basis, r.approving_authority, r.threshold_verified, r.notes"
+)
+
+
+def _conflict_dict(row: dict) -> dict:
+    evidence = _json(row["evidence"]) or {}
+    return {
+        "rule_code": row["rule_code"],
+        "rule_version": row["rule_version"],
+        "severity": row["severity"],
+        "message_vi": row["message_vi"],
+        "message_en": row["message_en"],
+        "legal_basis": row["legal_basis"],
+        "approving_authority": row["approving_authority"],
+        "threshold_verified": row["threshold_verified"],
+        "overlap_ha": row["overlap_ha"],
+        "overlap_pct": row["overlap_pct"],
+        "distance_m": row["distance_m"],
+        "constraint": {
+            "layer": row["constraint_layer"].lstrip("@") if row["constraint_layer"] else None,
+            "fid": row["constraint_fid"],
+            "name": row["constraint_name"],
+            "geometry_quality": row["constraint_geometry_quality"],
+        },
+        "approximate": bool(evidence.get("approximate")),
+        "evidence": evidence,
+        "geometry": _json(row.get("geometry")),
+    }
+
+
+def verdict(conflicts: list[dict], screened: bool = True) -> str:
+    """consistent / needs_review / conflicts (or not_screened when there is no footprint)."""
+    if not screened:
+        return "not_screened"
+    severities = {c["severity"] for c in conflicts}
+    if "block" in severities:
+        return "conflicts"
+    if "review" in severities:
+        return "needs_review"
+    return "consistent"
+
+
+def _counts(conflicts: list[dict]) -> dict:
+    return {s: sum(1 for c in conflicts if c["severity"] == s) for s in SEVERITY_ORDER}
+
+
+def _sort(conflicts: list[dict]) -> list[dict]:
+    return sorted(
+        conflicts, key=lambda c: (SEVERITY_ORDER[c["severity"]], c["rule_code"], -(c["overlap_ha"] or 0))
+    )
+
+
+async def inactive_rules(conn) -> list[dict]:
+    """The active-dated rules that cannot be evaluated on the loaded data, each with why."""
+    async with conn.transaction():
+        _, inactive = await run_async(_prepare_steps(), conn)
+    return inactive
+
+
+async def rule_catalog(conn) -> dict:
+    """Every rule in force with its status (active / inactive and why)."""
+    async with conn.transaction():
+        active, inactive = await run_async(_prepare_steps(), conn)
+    why = {r["rule_code"]: r["reason"] for r in inactive}
+    rows = await run_async(_fetch_steps(ACTIVE_RULES_SQL, {"on_date": date.today()}), conn)
+    rules = []
+    for r in rows:
+        rule = {k: r[k] for k in RULE_COLUMNS}
+        rule["valid_from"] = r["valid_from"].isoformat()
+        rule["valid_to"] = r["valid_to"].isoformat() if r["valid_to"] else None
+        rule["status"] = "inactive" if r["rule_code"] in why else "active"
+        rule["inactive_reason"] = why.get(r["rule_code"])
+        rules.append(rule)
+    return {"rules": rules, "active": len(active), "inactive": len(inactive)}
+
+
+def _fetch_steps(sql: str, params: dict) -> Steps:
+    rows = yield Fetch(sql, params)
+    return rows
+
+
+async def project_conflicts(conn, project_id: str) -> dict:
+    """The stored (refreshed if stale) conflict report of one project."""
+    project = await conn.fetchrow(
+        """
+        SELECT project_id, name_vi, name_ascii, sector, district_codes, districts_text, zone_id, status,
+               geometry_quality, location_level, geometry_note, geom IS NOT NULL AS has_geometry,
+               round((ST_Area(geom::geography) / 10000.0)::numeric, 4)::double precision AS area_ha
+        FROM project WHERE project_id = $1
+        """,
+        project_id,
+    )
+    if project is None:
+        raise NotFound(f"project {project_id!r} does not exist")
+    freshness = await ensure_fresh(conn)
+    rows = await conn.fetch(
+        f"""
+        SELECT c.*, {RULE_FIELDS}, ST_AsGeoJSON(c.geom, 6) AS geometry
+        FROM project_conflict c
+        JOIN conflict_rule r ON r.rule_code = c.rule_code AND r.version = c.rule_version
+        WHERE c.project_id = $1
+        """,
+        project_id,
+    )
+    conflicts = _sort([_conflict_dict(dict(r)) for r in rows])
+    inactive = await inactive_rules(conn)
+    subject = dict(project)
+    subject["district_codes"] = list(subject["district_codes"] or [])
+    screened = subject.pop("has_geometry")
+    return {
+        "subject": {"kind": "project", "id": subject.pop("project_id"), **subject},
+        "verdict": verdict(conflicts, screened),
+        "not_screened_reason": None
+        if screened
+        else (project["geometry_note"] or "the project has no published location, so it cannot be screened"),
+        "counts": _counts(conflicts),
+        "conflicts": conflicts,
+        "inactive_rules": inactive,
+        "data_version": freshness["data_version"],
+        "evaluated_at": freshness["evaluated_at"],
+        "recomputed": freshness["recomputed"],
+    }
+
+
+async def list_conflicts(conn, district: str | None = None, severity: str | None = None) -> dict:
+    """All stored conflicts (refreshed if stale), filterable by district code and severity."""
+    if severity is not None and severity not in SEVERITY_ORDER:
+        raise InvalidParameter(f"severity must be one of block, review, info (got {severity!r})")
+    district_code = await resolve_district(conn, district) if district else None
+    freshness = await ensure_fresh(conn)
+    rows = await conn.fetch(
+        f"""
+        SELECT c.*, {RULE_FIELDS}, p.name_vi AS project_name, p.district_codes, p.sector,
+               ST_AsGeoJSON(c.geom, 6) AS geometry
+        FROM project_conflict c
+        JOIN conflict_rule r ON r.rule_code = c.rule_code AND r.version = c.rule_version
+        JOIN project p ON p.project_id = c.project_id
+        WHERE ($1::text IS NULL OR $1 = ANY(p.district_codes)) AND ($2::text IS NULL OR c.severity = $2)
+        ORDER BY array_position(ARRAY['block', 'review', 'info'], c.severity), c.project_id, c.rule_code
+        """,
+        district_code,
+        severity,
+    )
+    conflicts = []
+    for row in rows:
+        item = _conflict_dict(dict(row))
+        item["project"] = {
+            "id": row["project_id"],
+            "name": row["project_name"],
+            "sector": row["sector"],
+            "district_codes": list(row["district_codes"] or []),
+            "geometry_quality": row["project_geometry_quality"],
+        }
+        conflicts.append(item)
+    return {
+        "conflicts": conflicts,
+        "counts": _counts(conflicts),
+        "projects": len({c["project"]["id"] for c in conflicts}),
+        "filters": {"district": district_code, "severity": severity},
+        "inactive_rules": await inactive_rules(conn),
+        "data_version": freshness["data_version"],
+        "evaluated_at": freshness["evaluated_at"],
+    }
+
+
+async def resolve_district(conn, district: str) -> str:
+    """A district code from a code or a name (with or without diacritics); unknown → 400."""
+    code = await conn.fetchval(
+        """
+        SELECT code FROM admin_unit
+        WHERE level = 'district'
+          AND (code = $1 OR fold_vi(name) = fold_vi($1) OR fold_vi(full_name) = fold_vi($1))
+        ORDER BY valid_to DESC NULLS FIRST LIMIT 1
+        """,
+        district.strip(),
+    )
+    if code is None:
+        raise InvalidParameter(f"unknown district {district!r}: give a district code such as '058' or a name")
+    return code
+
+
+# --------------------------------------------------------------------------------------------
+# Drawn / uploaded footprints: validated, screened, nothing stored
+# --------------------------------------------------------------------------------------------
+GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+WGS84_NAMES = {
+    "EPSG:4326",
+    "urn:ogc:def:crs:OGC:1.3:CRS84",
+    "urn:ogc:def:crs:EPSG::4326",
+    "CRS84",
+    "OGC:CRS84",
+}
+
+
+def _positions(coords, depth: int) -> Iterable:
+    if depth == 0:
+        yield coords
+        return
+    if not isinstance(coords, list):
+        raise Unprocessable("coordinates must be nested arrays of [lon, lat] positions")
+    for item in coords:
+        yield from _positions(item, depth - 1)
+
+
+def footprint_geometry(payload: Any) -> dict:
+    """Check a GeoJSON Feature/Geometry (WGS 84 lon/lat) and return its geometry; typed errors say why."""
+    if not isinstance(payload, dict):
+        raise Unprocessable("the body must be a GeoJSON Feature or Geometry object")
+    crs = payload.get("crs")
+    if crs is not None:
+        name = (crs.get("properties") or {}).get("name") if isinstance(crs, dict) else None
+        if name not in WGS84_NAMES:
+            raise Unprocessable(f"the footprint must be in WGS 84 lon/lat (SRID 4326); crs {name!r} is not")
+    kind = payload.get("type")
+    if kind == "FeatureCollection":
+        features = payload.get("features") or []
+        if len(features) != 1:
+            raise Unprocessable(f"send one footprint: the FeatureCollection has {len(features)} features")
+        return footprint_geometry(features[0])
+    if kind == "Feature":
+        geometry = payload.get("geometry")
+        if not isinstance(geometry, dict):
+            raise Unprocessable("the Feature has no geometry")
+        return footprint_geometry(geometry)
+    if kind not in GEOMETRY_TYPES:
+        raise Unprocessable(
+            f"unsupported GeoJSON type {kind!r}: "
+            "send a Feature or a Polygon, MultiPolygon, LineString or Point"
+        )
+    depth = {
+        "Point": 0,
+        "MultiPoint": 1,
+        "LineString": 1,
+        "MultiLineString": 2,
+        "Polygon": 2,
+        "MultiPolygon": 3,
+    }[kind]
+    coords = payload.get("coordinates")
+    if coords is None:
+        raise Unprocessable(f"the {kind} has no coordinates")
+    count = 0
+    for pos in _positions(coords, depth):
+        count += 1
+        if count > MAX_FOOTPRINT_VERTICES:
+            raise PayloadTooLarge(
+                f"the footprint has more than {MAX_FOOTPRINT_VERTICES} vertices; simplify it"
+            )
+        if not (
+            isinstance(pos, list) and len(pos) in (2, 3) and all(isinstance(v, int | float) for v in pos)
+        ):
+            raise Unprocessable(f"position {pos!r} is not [lon, lat]")
+        if not all(math.isfinite(v) for v in pos):
+            raise Unprocessable("coordinates must be finite numbers")
+        if not (-180 <= pos[0] <= 180 and -90 <= pos[1] <= 90):
+            raise Unprocessable(
+                f"position {pos[:2]} is not WGS 84 lon/lat (SRID 4326); projected metres are not accepted"
+            )
+    if count == 0:
+        raise Unprocessable(f"the {kind} is empty")
+    rings = []
+    if kind == "Polygon":
+        rings = [(0, i, r) for i, r in enumerate(coords)]
+    elif kind == "MultiPolygon":
+        rings = [(p, i, r) for p, poly in enumerate(coords) for i, r in enumerate(poly)]
+    for poly, index, ring in rings:
+        where = f"ring {index}" + (f" of polygon {poly}" if kind == "MultiPolygon" else "")
+        if len(ring) < 4:
+            raise Unprocessable(f"{where} has {len(ring)} positions; a closed ring needs at least 4")
+        if ring[0][:2] != ring[-1][:2]:
+            raise Unprocessable(f"{where} is not closed: its first and last positions differ")
+    return {"type": kind, "coordinates": coords}
+
+
+def _check_footprint_steps(geojson: str) -> Steps:
+    rows = yield Fetch(
+        f"""
+        WITH g AS (SELECT ST_SetSRID(ST_GeomFromGeoJSON(CAST(:geojson AS text)), 4326) AS geom),
+        province AS (SELECT geom FROM admin_unit WHERE level = 'province' AND code = '{PROVINCE_CODE}')
+        SELECT ST_IsValid(g.geom) AS valid, ST_IsValidReason(g.geom) AS reason,
+               ST_Area(g.geom::geography) / 10000.0 AS area_ha,
+               ST_Length(g.geom::geography) AS length_m,
+               EXISTS (SELECT 1 FROM province a
+                       WHERE ST_DWithin(a.geom::geography, g.geom::geography, {PROVINCE_MARGIN_M}))
+                   AS near_province,
+               EXISTS (SELECT 1 FROM province) AS has_province
+        FROM g
+        """,
+        {"geojson": geojson},
+    )
+    return rows[0]
+
+
+def _screen_footprint_steps(geojson: str, sector: str | None, districts: list[str]) -> Steps:
+    check = yield from _check_footprint_steps(geojson)
+    if not check["valid"]:
+        raise Unprocessable(f"the footprint is not a valid geometry: {check['reason']}")
+    if check["has_province"] and not check["near_province"]:
+        raise Unprocessable(
+            f"the footprint is not in or within {PROVINCE_MARGIN_M / 1000:g} km of Bắc Kạn province"
+        )
+    active, inactive = yield from _prepare_steps()
+    version = yield Fetch("SELECT version FROM data_version WHERE id = 1", {})
+    rows = []
+    if active:
+        rows = yield Fetch(
+            f"""
+            SELECT e.*, {RULE_FIELDS}, ST_AsGeoJSON(e.geom, 6) AS geometry
+            FROM ({_evaluation_sql(DRAWN_FOOTPRINT, active)}) e
+            JOIN conflict_rule r ON r.rule_code = e.rule_code AND r.version = e.rule_version
+            """,
+            {"geojson": geojson, "sector": sector, "districts": districts},
+        )
+    conflicts = _sort([_conflict_dict(r) for r in rows])
+    not_applicable = []
+    for rule in active:
+        if rule["sectors"] and not sector:
+            not_applicable.append(
+                {"rule_code": rule["rule_code"], "reason": "applies to sectors; none given"}
+            )
+        if rule["constraint_kind"] == "district" and not districts:
+            not_applicable.append({"rule_code": rule["rule_code"], "reason": "no assigned district given"})
+    return {
+        "subject": {
+            "kind": "footprint",
+            "sector": sector,
+            "district_codes": districts,
+            "geometry_quality": "exact",
+            "area_ha": round(check["area_ha"], 4),
+            "length_m": round(check["length_m"], 1),
+        },
+        "verdict": verdict(conflicts),
+        "counts": _counts(conflicts),
+        "conflicts": conflicts,
+        "inactive_rules": inactive,
+        "not_applicable_rules": not_applicable,
+        "data_version": version[0]["version"],
+        "stored": False,
+    }
+
+
+async def screen_footprint(
+    conn, geojson: Any, sector: str | None = None, district: str | None = None
+) -> dict:
+    """Screen a GeoJSON footprint (dict or text) on an asyncpg connection; nothing is stored.
+
+    Raises Unprocessable (422) for a malformed/invalid/out-of-province footprint, PayloadTooLarge
+    (413) for too many vertices, InvalidParameter (400) for an unknown district.
+    """
+    if isinstance(geojson, str | bytes):
+        try:
+            geojson = orjson.loads(geojson)
+        except orjson.JSONDecodeError as exc:
+            raise InvalidParameter(f"the body is not JSON: {exc}") from exc
+    geometry = footprint_geometry(geojson)
+    districts = [await resolve_district(conn, district)] if district else []
+    sector = sector.strip() if sector and sector.strip() else None
+    # a transaction that is always rolled back: the screening must not leave anything behind,
+    # and the constraint pieces it may rebuild are only an optimisation
+    tx = conn.transaction()
+    await tx.start()
+    try:
+        return await run_async(
+            _screen_footprint_steps(orjson.dumps(geometry).decode(), sector, districts), conn
+        )
+    finally:
+        await tx.rollback()
+
+
+def screen_footprint_sync(
+    conn, geojson: Any, sector: str | None = None, districts: list[str] | None = None
+) -> dict:
+    """The same as ``screen_footprint`` on a SQLAlchemy connection (districts given as codes)."""
+    if isinstance(geojson, str | bytes):
+        geojson = orjson.loads(geojson)
+    geometry = footprint_geometry(geojson)
+    return run_sync(_screen_footprint_steps(orjson.dumps(geometry).decode(), sector, districts or []), conn)
