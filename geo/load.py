@@ -620,7 +620,7 @@ WITH c AS (
     SELECT ST_Union(geom) AS g, ST_Collect(ST_PointOnSurface(geom)) AS points, count(*) AS n
     FROM admin_unit
     WHERE level = 'commune' AND valid_from IS NULL AND code = ANY(:codes)
-)
+), f AS (
 SELECT CASE
     WHEN n = 0 THEN NULL
     WHEN CAST(:area_ha AS numeric) IS NULL AND n = 1 THEN ST_PointOnSurface(g)
@@ -629,9 +629,10 @@ SELECT CASE
         ST_Buffer(ST_Transform(ST_PointOnSurface(g), 3405), sqrt(CAST(:area_ha AS float8) * 10000 / pi()),
                   'quad_segs=16'),
         ST_Transform(g, 3405)), 4326), 3))
-END AS geom,
-ST_Area(ST_Transform(g, 3405)) / 10000 AS communes_ha
+END AS geom
 FROM c
+)
+SELECT geom, ST_Area(geom::geography) / 10000 AS footprint_ha FROM f
 """
 
 
@@ -741,10 +742,12 @@ def _load_zones(conn: Connection, lookups: dict, changes: Changes) -> None:
                     f"{how}"
                 )
             else:
-                clipped = " (clipped: larger than the commune)" if found.communes_ha < float(area) else ""
+                where = "commune" if len(communes) == 1 else "communes"
+                kept = found.footprint_ha or 0
+                clipped = f" ({kept:.0f} ha of the circle lie inside)" if kept < 0.99 * float(area) else ""
                 row["geometry_note"] = (
                     f"placed in {names} (2009 polygons) from the plan's list: a circle of the planned "
-                    f"{area} ha on the point on surface, clipped to the commune{clipped}; not a surveyed "
+                    f"{area} ha on the point on surface, clipped to the {where}{clipped}; not a surveyed "
                     f"boundary; {how}"
                 )
             geoms.append({"zone_id": row["zone_id"], "geom": found.geom})
