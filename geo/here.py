@@ -74,7 +74,18 @@ SELECT (SELECT version FROM data_version WHERE id = 1) AS data_version,
                    t.progress_pct::float8 AS progress_pct,
                    t.districts_text, t.geometry_quality, t.location_level, t.geometry_note,
                    t.source_url AS source, {_DISTANCE} AS distance_m
-            FROM project t, p WHERE {_NEAR}) j) AS projects
+            FROM project t, p WHERE {_NEAR}) j) AS projects,
+       -- places the sources give only by district: no site to click on, so name them for the district
+       (SELECT jsonb_agg(jsonb_build_object('kind', u.kind, 'id', u.id, 'name', u.name,
+                                            'location_level', u.location_level, 'status', u.status)
+                         ORDER BY u.kind DESC, u.id)
+          FROM (SELECT 'zone' AS kind, z.zone_id AS id, z.name_vi AS name, z.location_level, z.status
+                  FROM zone z, district d WHERE z.geom IS NULL AND z.district_code = d.code
+                UNION ALL
+                SELECT 'project', j.project_id, j.name_vi, j.location_level, j.status
+                  FROM project j, district d
+                 WHERE j.geom IS NULL AND NOT j.is_category AND d.code = ANY(j.district_codes)) u
+       ) AS unmapped_in_district
 """
 
 _CATALOG = """
@@ -163,6 +174,7 @@ async def what_is_here(
         "unit_2025_note": unit_note,
         "zones": admin["zones"] or [],
         "projects": admin["projects"] or [],
+        "unmapped_in_district": admin["unmapped_in_district"] or [],
         "sheets": [],
         "data_version": admin["data_version"],
     }

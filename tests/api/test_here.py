@@ -167,3 +167,46 @@ def test_here_is_fast(client):
         timings.append(time.perf_counter() - start)
     # budget 50 ms on an idle machine; the bound leaves room for a busy shared CI box
     assert statistics.median(timings) < 0.15, timings
+
+
+def test_a_zone_footprint_is_found_with_its_quality(client, engine):
+    with engine.connect() as conn:
+        zone_id, lon, lat = conn.execute(
+            text(
+                "SELECT zone_id, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM zone "
+                "WHERE kind = 'KCN' AND ST_Dimension(geom) = 2 ORDER BY zone_id LIMIT 1"
+            )
+        ).one()
+        quality = conn.execute(
+            text("SELECT geometry_quality FROM zone WHERE zone_id = :z"), {"z": zone_id}
+        ).scalar()
+    answer = here(client, lon, lat)
+    zone = next(z for z in answer["zones"] if z["id"] == zone_id)
+    assert zone["distance_m"] == 0 and zone["geometry_quality"] == quality
+    if quality == "approximate":
+        assert zone["geometry_note"]
+    on_sheet = [f for s in answer["sheets"] for f in s["features"] if f["fid"] == zone_id]
+    assert on_sheet and on_sheet[0]["collection"] == "industrial_zones"
+
+
+def test_district_only_places_are_named_for_the_district(client, engine):
+    with engine.connect() as conn:
+        lon, lat = conn.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p FROM admin_unit "
+                "WHERE level = 'district' AND code = '065') q"
+            )
+        ).one()
+        expected = set(
+            conn.execute(
+                text(
+                    "SELECT zone_id FROM zone WHERE geom IS NULL AND district_code = '065' UNION ALL "
+                    "SELECT project_id FROM project WHERE geom IS NULL AND NOT is_category "
+                    "AND '065' = ANY(district_codes)"
+                )
+            ).scalars()
+        )
+    assert expected  # KCN Chợ Mới 3–5 are placed by district only
+    answer = here(client, lon, lat)
+    assert answer["district"]["code"] == "065"
+    assert {u["id"] for u in answer["unmapped_in_district"]} == expected
