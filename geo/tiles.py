@@ -28,7 +28,8 @@ def pixel_degrees(z: int) -> float:
 
 def _layer_sql(collection: Collection, z: int, first_param: int) -> str:
     """SQL of one MVT layer; parameters are $first..$first+2 = z, x, y and $first+3 = tolerance."""
-    z_p, x_p, y_p, tol_p = (f"${first_param + i}" for i in range(4))
+    z_p, x_p, y_p = (f"${first_param + i}::integer" for i in range(3))
+    tol_p = f"${first_param + 3}::float8"
     props = ", ".join(f't."{c}"' for c in collection.tile_properties)
     geom = "t.geom"
     size_filter = ""
