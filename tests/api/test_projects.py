@@ -234,3 +234,29 @@ def test_report_bad_parameters_are_a_400(client, params):
     response = client.get("/api/reports/implementation", params=params)
     assert response.status_code == 400
     assert response.json()["code"] == "InvalidParameter"
+
+
+def test_a_failure_half_way_leaves_nothing_behind(client, engine):
+    """The event and the version bump come before the project update: a failing update undoes them."""
+    project_id = a_project(engine, offset=3)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'refused by test'; END $$"
+            )
+        )
+        conn.execute(
+            text("CREATE TRIGGER refuse BEFORE UPDATE ON project FOR EACH ROW EXECUTE FUNCTION refuse()")
+        )
+    before = state(engine, project_id)
+    try:
+        with pytest.raises(Exception, match="refused by test"):
+            client.post(
+                f"/api/projects/{project_id}/status", json={"status": "completed", "recorded_by": "x"}
+            )
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER refuse ON project"))
+            conn.execute(text("DROP FUNCTION refuse()"))
+    assert state(engine, project_id) == before
