@@ -184,7 +184,7 @@ async def what_is_here(
         return result
 
     sheets: dict[str, dict] = {}
-    layers: list[tuple[dict, str, str]] = []
+    layers: list[tuple[dict, str, str, str, str]] = []  # sheet, layer key, titles vi/en, relation
     for row in await conn.fetch(_CATALOG):
         sheet = sheets.get(row["sheet_id"])
         if sheet is None:

@@ -198,7 +198,7 @@ async def get_project(conn: asyncpg.Connection, project_id: str) -> dict:
 
 def check_status_change(
     status: str | None, progress_pct: float | None, note: str | None, recorded_by: str | None
-):
+) -> tuple[str, float | None, str | None, str]:
     """Validate a status change; returns the cleaned values or raises InvalidParameter."""
     if not status:
         raise InvalidParameter("status is required")
