@@ -612,11 +612,12 @@ def _prepare(
 
     rows, codes, unknown = _map_attributes(attributes, fids, landuse)
     source = dataset.label + (f": {shown_layer}" if shown_layer else "")
-    geom_hex = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
-    for row, g in zip(rows, geom_hex, strict=True):
+    # binary EWKB then bytes.hex(): GEOS's own hex writer is about 5x slower
+    ewkb = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=False, include_srid=True)
+    for row, g in zip(rows, ewkb, strict=True):
         row.append(source)
         row.append("exact")
-        row.append(g)
+        row.append(g.hex())
     result = LayerImportResult(
         layer_key=layer_key,
         sheet_id=sheet_id,
