@@ -9,6 +9,9 @@ if (window.L && L.DomEvent && !L.DomEvent.fakeStop) {
 
 const PATH_KEYS = ["color", "weight", "opacity", "fill", "fillColor", "fillOpacity", "dashArray", "radius", "lineCap"];
 const APPROXIMATE_DASH = "6 5";
+const HOME_PROVINCE_CODE = "06"; // Bắc Kạn (pre-2025 code)
+const NEIGHBOUR_STYLE = { fillColor: "#e3e3de", color: "#9a9a9a", weight: 1 };
+const isHomeProvince = (feature) => String(feature?.properties?.code) === HOME_PROVINCE_CODE;
 const BASE_ORDER = ["provinces", "communes", "districts", "rivers", "national_roads", "settlements"];
 
 function pathStyle(style) {
@@ -62,25 +65,22 @@ export async function loadBase(ctx) {
     const layer = L.geoJSON(fc, {
       pane: id === "provinces" ? "pv-base" : "pv-base-lines",
       interactive: false,
-      style: () => ({ ...style }),
+      style: (feature) => (id === "provinces" && !isHomeProvince(feature) ? { ...style, ...NEIGHBOUR_STYLE } : { ...style }),
       pointToLayer: (feature, latlng) =>
         L.circleMarker(latlng, { radius: style.radius || 2.5, color: style.color, weight: 1, fillOpacity: 0.8, interactive: false, pane: "pv-base-lines" }),
     });
     if (id === "settlements") {
-      // Place names only when zoomed in: at province scale they would hide the plan.
+      // The shipped places are few: their names stay readable at province scale.
       layer.eachLayer((marker) => {
         const name = marker.feature?.properties?.name;
         if (name) marker.bindTooltip(name, { permanent: true, direction: "right", className: "pv-place-label", interactive: false });
       });
-      const toggleLabels = () => {
-        const show = map.getZoom() >= 12;
-        layer.eachLayer((marker) => (show ? marker.openTooltip() : marker.closeTooltip()));
-      };
-      map.on("zoomend", toggleLabels);
-      map.whenReady(toggleLabels);
     }
     layer.addTo(group);
-    if (id === "provinces" && fc.features?.length) provinceBounds = layer.getBounds();
+    if (id === "provinces") {
+      const home = (fc.features || []).filter(isHomeProvince);
+      if (home.length) provinceBounds = L.geoJSON({ type: "FeatureCollection", features: home }).getBounds();
+    }
     if (id === "districts") {
       for (const feature of fc.features || []) {
         const single = L.geoJSON(feature);
@@ -145,7 +145,7 @@ export class LayerTree {
         h(
           "summary",
           {},
-          h("span", { class: "pv-sheet-number" }, sheet.number || sheet.sheet_id),
+          h("span", { class: "pv-sheet-number" }, sheet.sheet_id),
           " ",
           h("span", { class: "pv-sheet-title" }, this.title(sheet)),
           hasData ? null : h("span", { class: "pv-nodata" }, t("sheet_no_data")),
@@ -229,6 +229,7 @@ export class LayerTree {
         state.leaflet.remove();
       }
     } catch (err) {
+      console.warn("layer failed", key, err);
       state.on = false;
       if (box) box.checked = false;
       this.ctx.showMessage("msg_api_error", { what: this.ctx.t("what_layer", { name: this.title(state.meta) }), detail: err.message });

@@ -27,6 +27,10 @@ import { ZonesOverlay } from "./zones.js";
 
 const config = JSON.parse(document.getElementById("pv-config").textContent);
 const map = window[config.map];
+// Folium passes zoom limits to tile layers only; markercluster needs them on the map itself.
+map.setMaxZoom(18);
+map.setMinZoom(6);
+map.options.zoomSnap = 0.5; // the province fits the screen better at half zoom steps
 const $ = (id) => document.getElementById(id);
 const TABS = ["layers", "projects", "zones", "here", "tools"];
 const PHONE_WIDTH = 760;
