@@ -16,13 +16,13 @@ KIND_ORDER = ("province", "district", "commune", "commune_2025", "zone", "projec
 _SPACES = re.compile(r"\s+")
 
 # Each candidate: kind, id, name, full_name (also matched), name_ascii, district, valid, keys (codes and
-# ids, matched whole), alt_names (matched anywhere, ranked last), geom.
+# ids, matched whole), alt_names (matched anywhere, ranked last), source, geometry_quality, geom.
 _ADMIN_AND_PLAN = f"""
     SELECT u.level AS kind, u.code AS id, u.name, u.full_name, u.name_ascii,
            d.name AS district,
            -- 'old' = ended with the 2025 reform (or before); 'new' = valid on the map from 2025-07-01
            CASE WHEN u.valid_to < DATE '{NEW_UNITS_FROM}' THEN 'old' ELSE 'new' END AS valid,
-           ARRAY[u.code] AS keys, NULL::text[] AS alt_names, u.geom
+           ARRAY[u.code] AS keys, NULL::text[] AS alt_names, u.source, u.geometry_quality, u.geom
     FROM admin_unit u
     LEFT JOIN admin_unit d
            ON u.level = 'commune' AND d.level = 'district' AND d.code = u.parent_code
@@ -33,13 +33,13 @@ _ADMIN_AND_PLAN = f"""
     SELECT 'commune_2025', u.code, u.name, u.full_name, u.name_ascii,
            (SELECT string_agg(DISTINCT x.old_district, '; ')
               FROM admin_crosswalk x WHERE x.new_code = u.code),
-           'new', ARRAY[u.code], NULL, u.geom
+           'new', ARRAY[u.code], NULL, u.source, u.geometry_quality, u.geom
     FROM admin_unit u
     WHERE u.level = 'commune' AND u.valid_from >= DATE '{NEW_UNITS_FROM}'
     UNION ALL
     -- 2025 units known only from the crosswalk (no admin_unit row): still findable, without geometry
     SELECT DISTINCT ON (x.new_code) 'commune_2025', x.new_code, x.new_name, x.new_name, fold_vi(x.new_name),
-           x.old_district, 'new', ARRAY[x.new_code], NULL, NULL::geometry
+           x.old_district, 'new', ARRAY[x.new_code], NULL, x.source, 'none', NULL::geometry
     FROM admin_crosswalk x
     WHERE NOT EXISTS (
         SELECT 1 FROM admin_unit u
@@ -47,11 +47,11 @@ _ADMIN_AND_PLAN = f"""
     )
     UNION ALL
     SELECT 'zone', z.zone_id, z.name_vi, z.name_vi, z.name_ascii, z.district_name, NULL,
-           ARRAY[z.zone_id], NULL, z.geom
+           ARRAY[z.zone_id], NULL, z.source_url, z.geometry_quality, z.geom
     FROM zone z
     UNION ALL
     SELECT 'project', p.project_id, p.name_vi, p.name_vi, p.name_ascii, p.districts_text, NULL,
-           ARRAY[p.project_id], NULL, p.geom
+           ARRAY[p.project_id], NULL, p.source_url, p.geometry_quality, p.geom
     FROM project p
 """
 
@@ -62,7 +62,7 @@ _SETTLEMENTS = """
            ARRAY(SELECT jsonb_array_elements_text(
                    CASE WHEN jsonb_typeof(s.properties->'alt_names') = 'array'
                         THEN s.properties->'alt_names' ELSE '[]'::jsonb END)),
-           s.geom
+           s.source, s.geometry_quality, s.geom
     FROM layers.{table} s
 """
 
@@ -84,6 +84,7 @@ _RANKED = """
         FROM folded f
     )
     SELECT m.kind, m.id, m.name, m.full_name, m.name_ascii, m.district, m.valid, m.match_rank,
+           m.source, m.geometry_quality,
            CASE WHEN m.geom IS NULL THEN NULL ELSE ARRAY[
                round(ST_XMin(m.geom)::numeric, 6)::float8, round(ST_YMin(m.geom)::numeric, 6)::float8,
                round(ST_XMax(m.geom)::numeric, 6)::float8, round(ST_YMax(m.geom)::numeric, 6)::float8]
@@ -141,6 +142,8 @@ async def search_places(conn: asyncpg.Connection, q: str | None, limit: int = 10
             "district": r["district"],
             "valid": r["valid"],
             "match": ("exact", "prefix", "contains", "alternate name")[r["match_rank"]],
+            "source": r["source"],
+            "geometry_quality": r["geometry_quality"],
             "bbox": r["bbox"],
             "centroid": r["centroid"],
         }
