@@ -375,3 +375,23 @@ def test_layers_csv_is_well_formed():
         assert layer["sheet_id"] in sheets
         assert isinstance(json.loads(layer["style"]), dict)
         assert all({"label_vi", "label_en", "color"} <= set(i) for i in json.loads(layer["legend"]))
+
+
+def test_a_drifted_row_is_restored_with_one_version_bump(engine):
+    version = _version(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE zone SET area_planned_ha = 1, geom = NULL WHERE zone_id = 'KCN-03'"))
+        conn.execute(text("DELETE FROM layers.settlements WHERE name = 'Bắc Kạn'"))
+    summary = load_all(engine)
+    with engine.connect() as conn:
+        zone = conn.execute(
+            text(
+                "SELECT area_planned_ha, ST_Area(geom::geography) / 1e4 AS ha FROM zone "
+                "WHERE zone_id = 'KCN-03'"
+            )
+        ).one()
+        settlements = conn.execute(text("SELECT count(*) FROM layers.settlements")).scalar_one()
+    assert summary["rows_changed"] >= 2
+    assert _version(engine) == version + 1
+    assert float(zone.area_planned_ha) == 300 and zone.ha == pytest.approx(300, rel=0.01)
+    assert settlements == 11
