@@ -1,15 +1,12 @@
 """The importer against the real PostGIS: CRS handling, sanity checks, repairs, atomic replace, packages."""
 
-import csv
 import json
-import os
 import shutil
 import warnings
 import zipfile
 from pathlib import Path
 
 import geopandas as gpd
-import psycopg
 import pyogrio
 import pytest
 from pyproj import Geod
@@ -19,61 +16,11 @@ from typer.testing import CliRunner
 
 from geo import importer
 from geo.importer import ImportError_, decide_sheet, import_any
-from geo.settings import REPO_ROOT, DatabaseSettings, database_settings
-from tests.conftest import create_database, drop_database, migrate_to_head, use_database
 
 # toolchain.md §3: EPSG:9213 (450000, 2450000) → (106.017144205, 22.146805463)
 VN2000_POINT = (450000.0, 2450000.0)
 WGS84_EXPECTED = (106.017144205, 22.146805463)
 INSIDE = (105.83, 22.15)  # near Bắc Kạn town
-
-
-def _seed_catalog(url: str) -> None:
-    """The sheet catalog and land-use codes, for when the shipped-data loader is not available."""
-    with psycopg.connect(url, autocommit=False) as conn:
-        with open(REPO_ROOT / "data/plan/regulation_maps.csv", encoding="utf-8") as f:
-            sheets = [r for r in csv.DictReader(f) if r["no"].startswith("P") and r["no"] != "P-LIST"]
-        for number, row in enumerate(sheets, start=1):
-            conn.execute(
-                "INSERT INTO map_sheet (sheet_id, number, title_vi, title_en) VALUES (%s, %s, %s, %s)",
-                (row["no"], number, row["title_vi"], row["title_en"] or row["title_vi"]),
-            )
-        with open(REPO_ROOT / "data/plan/land_use_codes.csv", encoding="utf-8") as f:
-            for row in csv.DictReader(f):
-                conn.execute(
-                    "INSERT INTO land_use_code (code, name_vi, name_en, fill_color) VALUES (%s, %s, %s, %s) "
-                    "ON CONFLICT DO NOTHING",
-                    (row["code"], row["name_vi"], row["name_en"], row["fill_color_hex"] or None),
-                )
-
-
-@pytest.fixture(scope="module")
-def engine(request, pg_cluster):
-    """The loaded test database when the shipped-data loader exists, else a migrated one with the catalog."""
-    try:
-        import geo.load  # noqa: F401
-    except ModuleNotFoundError:
-        pass
-    else:
-        yield request.getfixturevalue("engine")
-        return
-    from geo.database import make_engine
-
-    name = create_database(pg_cluster)
-    url = pg_cluster.url(name)
-    migrate_to_head(url)
-    _seed_catalog(url)
-    previous = os.environ.get("PLANVIEW_DATABASE_URL")
-    use_database(url)
-    eng = make_engine(DatabaseSettings(database_url=url))
-    yield eng
-    eng.dispose()
-    if previous is None:
-        os.environ.pop("PLANVIEW_DATABASE_URL", None)
-    else:
-        os.environ["PLANVIEW_DATABASE_URL"] = previous
-    database_settings.cache_clear()
-    drop_database(pg_cluster, name)
 
 
 def _frame(geoms, crs="EPSG:4326", **columns) -> gpd.GeoDataFrame:
