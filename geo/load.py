@@ -35,6 +35,8 @@ ZONE_PLACES_CSV = PLAN_DIR / "zone_places.csv"
 PROJECT_ZONES_CSV = PLAN_DIR / "project_zones.csv"
 
 RECORDED_BY = "planview load"
+# marks a layer table as built by this loader; a table without it was imported over a shipped layer
+LAYER_MARK = "planview load: shipped layer"
 PROVINCE_CODE = "06"
 NEW_PROVINCE_CODE = "19"
 PRE_REFORM_END = date(2025, 6, 30)
@@ -1100,8 +1102,12 @@ def _table_digest(conn: Connection, table: str) -> str | None:
     ).scalar_one()
 
 
-def _load_layer_table(conn: Connection, table: str, features: list[dict]) -> tuple[int, bool]:
-    """Rebuild ``layers.<table>`` from ``features`` unless identical; return (count, changed)."""
+def _load_layer_table(conn: Connection, table: str, features: list[dict]) -> tuple[int, str]:
+    """Rebuild ``layers.<table>`` from ``features`` unless identical or imported over.
+
+    Returns the feature count and what happened: ``same``, ``rebuilt`` or ``kept`` (the table was
+    replaced by ``planview import`` and is left as the user made it).
+    """
     staging = f"{table}_staging"
     conn.execute(text(f'DROP TABLE IF EXISTS {LAYER_SCHEMA}."{staging}"'))
     create_layer_table(conn, staging)
@@ -1127,12 +1133,25 @@ def _load_layer_table(conn: Connection, table: str, features: list[dict]) -> tup
         ),
         rows,
     )
-    if _table_digest(conn, staging) == _table_digest(conn, table):
+    relation = f'{LAYER_SCHEMA}."{table}"'
+    current = _table_digest(conn, table)
+    if current == _table_digest(conn, staging):
         conn.execute(text(f'DROP TABLE {LAYER_SCHEMA}."{staging}"'))
-        return len(rows), False
+        conn.execute(text(f"COMMENT ON TABLE {relation} IS '{LAYER_MARK}'"))
+        return len(rows), "same"
+    if current is not None:
+        mark = conn.execute(
+            text("SELECT obj_description(to_regclass(:t), 'pg_class')"), {"t": relation}
+        ).scalar()
+        if mark != LAYER_MARK:
+            # an import replaced the shipped layer: official data wins over ours
+            conn.execute(text(f'DROP TABLE {LAYER_SCHEMA}."{staging}"'))
+            count = conn.execute(text(f"SELECT count(*) FROM {relation}")).scalar_one()
+            return count, "kept"
     finish_layer_table(conn, staging)
     swap_layer_table(conn, staging, table)
-    return len(rows), True
+    conn.execute(text(f"COMMENT ON TABLE {relation} IS '{LAYER_MARK}'"))
+    return len(rows), "rebuilt"
 
 
 ZONE_PROPERTIES = ", ".join(
@@ -1237,10 +1256,12 @@ def _read_layers() -> list[dict]:
 
 def _load_layers(
     conn: Connection, layers: list[dict], protected: list[dict], changes: Changes
-) -> dict[str, int]:
+) -> tuple[dict[str, int], list[str]]:
+    """Fill the shipped layer tables and views and their sheet_layer rows; return counts and kept keys."""
     conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {LAYER_SCHEMA}"))
     counts: dict[str, int] = {}
     changed_tables: set[str] = set()
+    kept: list[str] = []
     for layer in layers:
         key = layer["layer_key"]
         source = layer["source_file"] or ""
@@ -1249,10 +1270,12 @@ def _load_layers(
             counts[key] = conn.execute(text(f'SELECT count(*) FROM {LAYER_SCHEMA}."{key}"')).scalar_one()
             continue
         features = protected if key == "protected_areas" else _base_features(key, DATA_DIR / source)
-        counts[key], changed = _load_layer_table(conn, key, features)
-        if changed:
+        counts[key], state = _load_layer_table(conn, key, features)
+        if state == "rebuilt":
             changed_tables.add(key)
             changes.add(f"layers.{key}", counts[key])
+        elif state == "kept":
+            kept.append(key)
     rows = [
         {
             "layer_key": layer["layer_key"],
@@ -1273,13 +1296,15 @@ def _load_layers(
             "notes": layer["notes"],
         }
         for layer in layers
+        if layer["layer_key"] not in kept
     ]
-    columns = list(rows[0])
-    _stage(conn, "sheet_layer", columns, rows)
-    changes.add(
-        "sheet_layer",
-        _sync(conn, "sheet_layer", ["layer_key"], columns, delete=False, touch="loaded_at = now()"),
-    )
+    if rows:
+        columns = list(rows[0])
+        _stage(conn, "sheet_layer", columns, rows)
+        changes.add(
+            "sheet_layer",
+            _sync(conn, "sheet_layer", ["layer_key"], columns, delete=False, touch="loaded_at = now()"),
+        )
     # a rebuilt table with unchanged metadata still gets a fresh loaded_at
     if changed_tables:
         conn.execute(
@@ -1290,7 +1315,7 @@ def _load_layers(
         text("UPDATE sheet_layer SET loaded_at = now() WHERE loaded_at IS NULL AND layer_key = ANY(:keys)"),
         {"keys": [layer["layer_key"] for layer in layers]},
     )
-    return counts
+    return counts, kept
 
 
 # --------------------------------------------------------------------------- entry point
@@ -1317,7 +1342,9 @@ def load_all(engine: Engine, sheets_csv: Path | None = None, console=None) -> di
         new_projects = _load_projects(conn, lookups, changes)
         protected = _protected_areas(conn, lookups, changes)
         _say(console, "loading sheet layers …")
-        layer_counts = _load_layers(conn, layers, protected, changes)
+        layer_counts, kept = _load_layers(conn, layers, protected, changes)
+        for key in kept:
+            _say(console, f"layer {key} was replaced by an import: kept as imported, not reloaded")
         if changes.total:
             detail = ", ".join(f"{t} {n}" for t, n in sorted(changes.by_table.items()))
             version = bump_data_version(conn, f"planview load: {detail}"[:1000])

@@ -395,3 +395,37 @@ def test_a_drifted_row_is_restored_with_one_version_bump(engine):
     assert _version(engine) == version + 1
     assert float(zone.area_planned_ha) == 300 and zone.ha == pytest.approx(300, rel=0.01)
     assert settlements == 11
+
+
+def test_a_shipped_layer_replaced_by_an_import_is_kept_on_reload(engine):
+    from geo.store import create_layer_table, finish_layer_table, swap_layer_table
+
+    with engine.begin() as conn:
+        # what `planview import … --layer rivers --replace` leaves behind
+        create_layer_table(conn, "rivers_import")
+        conn.execute(
+            text(
+                "INSERT INTO layers.rivers_import (name, source, geom) VALUES "
+                "('Sông Cầu', 'Sở TN&MT', ST_GeomFromText('LINESTRING(105.8 22.1, 105.85 22.2)', 4326))"
+            )
+        )
+        finish_layer_table(conn, "rivers_import")
+        swap_layer_table(conn, "rivers_import", "rivers")
+        conn.execute(
+            text("UPDATE sheet_layer SET source = 'Sở TN&MT', feature_count = 1 WHERE layer_key = 'rivers'")
+        )
+    try:
+        summary = load_all(engine)
+        with engine.connect() as conn:
+            names = conn.execute(text("SELECT name FROM layers.rivers")).scalars().all()
+            layer = conn.execute(
+                text("SELECT source, feature_count FROM sheet_layer WHERE layer_key = 'rivers'")
+            ).one()
+        assert summary["rows_changed"] == 0
+        assert names == ["Sông Cầu"] and tuple(layer) == ("Sở TN&MT", 1)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE layers.rivers"))
+        load_all(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM layers.rivers")).scalar_one() == 12
