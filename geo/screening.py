@@ -483,6 +483,14 @@ WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom)
   AND (CAST(:project_id AS text) IS NULL OR project_id = CAST(:project_id AS text))
 """
 
+ZONE_FOOTPRINTS = f"""
+SELECT zone_id AS fid, NULL::text AS sector, zone_id, '{{}}'::text[] AS district_codes, geometry_quality,
+       ST_Transform(ST_CollectionExtract(ST_MakeValid(geom)), {SCREEN_SRID}) AS geom
+FROM zone
+WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom)
+  AND (CAST(:zone_id AS text) IS NULL OR zone_id = CAST(:zone_id AS text))
+"""
+
 DRAWN_FOOTPRINT = f"""
 SELECT 'footprint'::text AS fid, CAST(:sector AS text) AS sector, NULL::text AS zone_id,
        CAST(:districts AS text[]) AS district_codes, 'exact'::text AS geometry_quality,
@@ -902,6 +910,38 @@ async def resolve_district(conn, district: str) -> str:
     return code
 
 
+def _zone_blocks_steps(zone_id: str | None) -> Steps:
+    active, _ = yield from _prepare_steps()
+    rules = [r for r in active if r["severity"] == "block"]
+    if not rules:
+        return {}
+    rows = yield Fetch(
+        f"""
+        SELECT e.subject_id, e.rule_code, e.constraint_name, e.overlap_ha, e.constraint_geometry_quality,
+               e.evidence
+        FROM ({_evaluation_sql(ZONE_FOOTPRINTS, rules)}) e ORDER BY e.subject_id, e.rule_code
+        """,
+        {"zone_id": zone_id},
+    )
+    blocks: dict[str, list[dict]] = {}
+    for row in rows:
+        blocks.setdefault(row["subject_id"], []).append(
+            {
+                "rule_code": row["rule_code"],
+                "constraint_name": row["constraint_name"],
+                "overlap_ha": row["overlap_ha"],
+                "approximate": bool((_json(row["evidence"]) or {}).get("approximate")),
+            }
+        )
+    return blocks
+
+
+async def zone_blocking_conflicts(conn, zone_id: str | None = None) -> dict[str, list[dict]]:
+    """Block-severity conflicts of zone footprints (computed on the fly, not stored), by zone id."""
+    async with conn.transaction():
+        return await run_async(_zone_blocks_steps(zone_id), conn)
+
+
 # --------------------------------------------------------------------------------------------
 # Drawn / uploaded footprints: validated, screened, nothing stored
 # --------------------------------------------------------------------------------------------
@@ -1077,6 +1117,7 @@ async def screen_footprint(
     geometry = footprint_geometry(geojson)
     districts = [await resolve_district(conn, district)] if district else []
     sector = sector.strip() if sector and sector.strip() else None
+    await ensure_fresh(conn)  # constraint pieces rebuilt (and kept) before the throwaway transaction
     # a transaction that is always rolled back: the screening must not leave anything behind,
     # and the constraint pieces it may rebuild are only an optimisation
     tx = conn.transaction()

@@ -1,0 +1,209 @@
+"""Site finder for investors: industrial parks, clusters and tourism areas with free land, ranked."""
+
+import orjson
+
+from geo.errors import InvalidParameter, NotFound
+from geo.screening import PROVINCE_CODE, SCREEN_SRID, ensure_fresh, resolve_district, zone_blocking_conflicts
+
+KINDS = ("KCN", "CCN", "tourism")
+SEAT_DISTRICT = "058"  # Thành phố Bắc Kạn, the province seat
+
+# Distances are measured in VN-2000 / TM-3 106-30 metres from the zone's footprint. A zone without a
+# published place has no distance (NULL), never 0.
+SITES_SQL = f"""
+WITH seat AS (
+    SELECT coalesce(
+        (SELECT ST_Transform(geom, {SCREEN_SRID}) FROM layers.settlements
+         WHERE properties->>'role' = 'province capital' LIMIT 1),
+        (SELECT ST_Transform(ST_PointOnSurface(geom), {SCREEN_SRID}) FROM admin_unit
+         WHERE level = 'district' AND code = '{SEAT_DISTRICT}' LIMIT 1)) AS geom
+),
+roads AS (
+    SELECT ST_Transform(geom, {SCREEN_SRID}) AS geom, coalesce(properties->>'ref_source', name) AS ref
+    FROM layers.national_roads
+)
+SELECT z.zone_id, z.kind, z.type_detail, z.name_vi, z.name_ascii, z.status, z.plan_role,
+       z.district_code, z.district_name, z.commune_name, z.commune_new_2025,
+       z.area_planned_ha::float8 AS area_planned_ha, z.area_other_ha::float8 AS area_other_ha,
+       z.area_occupied_ha::float8 AS area_occupied_ha, z.area_available_ha::float8 AS area_available_ha,
+       z.area_notes, z.occupancy_note, z.decisions, z.investor, z.capex_vnd_billion, z.plan_horizon,
+       z.source_url, z.source_url_2, z.confidence, z.notes,
+       z.geometry_quality, z.location_level, z.geometry_note,
+       round(ST_Distance(zg.geom, (SELECT geom FROM seat))::numeric / 1000, 2)::float8 AS distance_city_km,
+       (SELECT round(min(ST_Distance(zg.geom, r.geom))::numeric / 1000, 2)::float8 FROM roads r)
+           AS distance_national_road_km,
+       (SELECT r.ref FROM roads r WHERE zg.geom IS NOT NULL ORDER BY ST_Distance(zg.geom, r.geom) LIMIT 1)
+           AS nearest_national_road,
+       CASE WHEN z.geom IS NOT NULL THEN ST_AsGeoJSON(ST_PointOnSurface(z.geom), 6)::text END AS point,
+       CASE WHEN z.geom IS NOT NULL THEN ST_AsGeoJSON(z.geom, 6)::text END AS geometry,
+       (SELECT coalesce(array_agg(p.project_id ORDER BY p.project_id), '{{}}') FROM project p
+        WHERE p.zone_id = z.zone_id) AS projects
+FROM zone z
+CROSS JOIN LATERAL (SELECT ST_Transform(z.geom, {SCREEN_SRID}) AS geom) zg
+WHERE ($1::text[] IS NULL OR z.kind = ANY($1))
+  AND ($2::text IS NULL OR z.district_code = $2)
+  AND ($3::text IS NULL OR z.zone_id = $3)
+ORDER BY z.zone_id
+"""
+
+
+def _unknown(value):
+    return value if value is not None else "unknown"
+
+
+def _rank(site: dict) -> tuple[float, list[str]]:
+    """A score (higher is better) and the reasons that made it, in words."""
+    score, why = 0.0, []
+    available = site["area_available_ha"]
+    if available is None:
+        why.append("available area not published (unknown) — ask the management board")
+    else:
+        score += min(available, 300) / 10
+        why.append(f"{available:g} ha available")
+    if site["area_planned_ha"] is not None:
+        why.append(f"{site['area_planned_ha']:g} ha planned")
+    road = site["distance_national_road_km"]
+    if road is None:
+        why.append("distance to a national road unknown (no published location)")
+    else:
+        score += max(0.0, 20 - road)
+        ref = site["nearest_national_road"] or "national road"
+        why.append(f"{road:g} km from {ref} (only QL3 is mapped: other national roads may be closer)")
+    city = site["distance_city_km"]
+    if city is None:
+        why.append("distance to Bắc Kạn city unknown (no published location)")
+    else:
+        score += max(0.0, 40 - city) / 2
+        why.append(f"{city:g} km from Bắc Kạn city")
+    status = (site["status"] or "").lower()
+    if "existing" in status or "operat" in status:
+        score += 5
+        why.append("already operating (infrastructure in place)")
+    elif status:
+        why.append(f"status: {site['status']}")
+    if site["blocking_conflicts"]:
+        score -= 50
+        names = ", ".join(
+            sorted({c["constraint_name"] or c["rule_code"] for c in site["blocking_conflicts"]})
+        )
+        why.append(f"blocking conflict with {names}")
+    if site["geometry_quality"] == "approximate":
+        why.append("footprint approximate (placed in its commune): distances are indicative")
+    return round(score, 2), why
+
+
+def _site(row: dict, blocks: dict[str, list[dict]]) -> dict:
+    site = dict(row)
+    site["projects"] = list(site["projects"] or [])
+    site["point"] = orjson.loads(site["point"]) if site["point"] else None
+    site["geometry"] = orjson.loads(site["geometry"]) if site["geometry"] else None
+    site["blocking_conflicts"] = blocks.get(site["zone_id"], [])
+    site["available"] = _unknown(site["area_available_ha"])
+    site["occupied"] = _unknown(site["area_occupied_ha"])
+    site["score"], site["why"] = _rank(site)
+    return site
+
+
+async def find_sites(
+    conn,
+    min_available_ha: float | None = None,
+    district: str | None = None,
+    kind: list[str] | None = None,
+    max_road_km: float | None = None,
+    max_city_km: float | None = None,
+    no_blocking_conflict: bool = False,
+) -> dict:
+    """Zones matching the filters, best first, with why; the excluded ones with the reason."""
+    for value, name in (
+        (min_available_ha, "min_available_ha"),
+        (max_road_km, "max_road_km"),
+        (max_city_km, "max_city_km"),
+    ):
+        if value is not None and value < 0:
+            raise InvalidParameter(f"{name} must be ≥ 0 (got {value})")
+    if kind:
+        unknown = [k for k in kind if k not in KINDS]
+        if unknown:
+            raise InvalidParameter(f"kind must be among {', '.join(KINDS)} (got {', '.join(unknown)})")
+    district_code = await resolve_district(conn, district) if district else None
+    await ensure_fresh(conn)  # the constraint pieces the block check reads are current
+    rows = await conn.fetch(SITES_SQL, kind or None, district_code, None)
+    blocks = await zone_blocking_conflicts(conn)
+    results, excluded = [], []
+    for row in rows:
+        site = _site(dict(row), blocks)
+        reasons = []
+        if min_available_ha is not None:
+            if site["area_available_ha"] is None:
+                reasons.append(
+                    ("available_unknown", "available area not published (unknown), not counted as 0")
+                )
+            elif site["area_available_ha"] < min_available_ha:
+                reasons.append(
+                    (
+                        "too_small",
+                        f"{site['area_available_ha']:g} ha available < {min_available_ha:g} ha asked",
+                    )
+                )
+        for limit, key, label in (
+            (max_road_km, "distance_national_road_km", "a national road"),
+            (max_city_km, "distance_city_km", "Bắc Kạn city"),
+        ):
+            if limit is None:
+                continue
+            if site[key] is None:
+                reasons.append(("distance_unknown", f"distance to {label} unknown (no published location)"))
+            elif site[key] > limit:
+                reasons.append(("too_far", f"{site[key]:g} km to {label} > {limit:g} km"))
+        if no_blocking_conflict and site["blocking_conflicts"]:
+            reasons.append(("blocking_conflict", "has a blocking conflict"))
+        if reasons:
+            excluded.append(
+                {
+                    "zone_id": site["zone_id"],
+                    "name_vi": site["name_vi"],
+                    "kind": site["kind"],
+                    "reasons": [{"code": c, "text": t} for c, t in reasons],
+                }
+            )
+        else:
+            results.append(site)
+    results.sort(key=lambda s: (-s["score"], s["zone_id"]))
+    for rank, site in enumerate(results, start=1):
+        site["rank"] = rank
+    version = await conn.fetchval("SELECT version FROM data_version WHERE id = 1")
+    return {
+        "sites": results,
+        "excluded": excluded,
+        "excluded_counts": {
+            code: sum(1 for e in excluded for r in e["reasons"] if r["code"] == code)
+            for code in ("available_unknown", "too_small", "distance_unknown", "too_far", "blocking_conflict")
+        },
+        "filters": {
+            "min_available_ha": min_available_ha,
+            "district": district_code,
+            "kind": kind,
+            "max_road_km": max_road_km,
+            "max_city_km": max_city_km,
+            "no_blocking_conflict": no_blocking_conflict,
+        },
+        "notes": [
+            "distances from approximate footprints are indicative",
+            "only QL3 is mapped among the national roads",
+            "unknown values are null and said to be unknown, never 0",
+        ],
+        "province_code": PROVINCE_CODE,
+        "data_version": version,
+    }
+
+
+async def site(conn, zone_id: str) -> dict:
+    """One zone's fact sheet data: areas, status, decisions, investor, distances, projects, footprint."""
+    await ensure_fresh(conn)
+    rows = await conn.fetch(SITES_SQL, None, None, zone_id)
+    if not rows:
+        raise NotFound(f"zone {zone_id!r} does not exist")
+    blocks = await zone_blocking_conflicts(conn, zone_id)
+    result = _site(dict(rows[0]), blocks)
+    result["data_version"] = await conn.fetchval("SELECT version FROM data_version WHERE id = 1")
+    return result
