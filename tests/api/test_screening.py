@@ -15,8 +15,8 @@ def ready(engine):
     with engine.connect() as conn:
         park_point = conn.execute(
             text(
-                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p FROM layers.protected_areas "
-                "WHERE name LIKE 'Vườn quốc gia%') x"
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p "
+                "FROM layers.protected_areas WHERE name LIKE 'Vườn quốc gia%') x"
             )
         ).one()
     return park_point
