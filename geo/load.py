@@ -1027,6 +1027,7 @@ def _protected_areas(conn: Connection, lookups: dict, changes: Changes) -> list[
                         "area_id": r["area_id"],
                         "name_en": r["name_en"],
                         "category": "rdd",
+                        "source": r["source_url"],
                         "category_text": r["category"],
                         "core_ha": float(core) if core is not None else None,
                         "zones": r["zones"],
@@ -1217,7 +1218,7 @@ VIEWS = {
         SELECT z.zone_id AS fid, NULL::text AS feature_id, z.name_vi AS name,
                CASE z.kind WHEN 'KCN' THEN 'SKK' WHEN 'CCN' THEN 'SKN' END AS landuse_code,
                lu.name_vi AS landuse_name, NULL::date AS plan_start, NULL::date AS plan_end,
-               jsonb_build_object({ZONE_PROPERTIES}) AS properties,
+               jsonb_build_object('source', z.source_url, {ZONE_PROPERTIES}) AS properties,
                z.source_url AS source, z.geometry_quality, z.geom
         FROM public.zone z
         LEFT JOIN public.land_use_code lu
@@ -1227,7 +1228,7 @@ VIEWS = {
         SELECT z.zone_id AS fid, NULL::text AS feature_id, z.name_vi AS name,
                NULL::text AS landuse_code, NULL::text AS landuse_name,
                NULL::date AS plan_start, NULL::date AS plan_end,
-               jsonb_build_object({ZONE_PROPERTIES}) AS properties,
+               jsonb_build_object('source', z.source_url, {ZONE_PROPERTIES}) AS properties,
                z.source_url AS source, z.geometry_quality, z.geom
         FROM public.zone z
         WHERE z.kind = 'tourism'""",
@@ -1235,7 +1236,7 @@ VIEWS = {
         SELECT p.project_id AS fid, NULL::text AS feature_id, p.name_vi AS name,
                NULL::text AS landuse_code, NULL::text AS landuse_name,
                NULL::date AS plan_start, NULL::date AS plan_end,
-               jsonb_build_object({PROJECT_PROPERTIES}) AS properties,
+               jsonb_build_object('source', p.source_url, {PROJECT_PROPERTIES}) AS properties,
                p.source_url AS source, p.geometry_quality, p.geom
         FROM public.project p
         WHERE p.geom IS NOT NULL""",
