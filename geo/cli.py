@@ -168,6 +168,23 @@ def import_(
 
 
 @app.command()
+def screen(
+    project: Annotated[str | None, typer.Option(help="show one project's conflicts (e.g. PRJ-11)")] = None,
+    force: Annotated[bool, typer.Option(help="recompute even when the stored results are current")] = False,
+) -> None:
+    """Load the conflict rules, screen every project and print the conflicts found."""
+    from geo.database import make_engine
+    from geo.screening import print_screening
+
+    ensure_database()
+    engine = make_engine()
+    try:
+        print_screening(engine, project=project, force=force, console=console)
+    finally:
+        engine.dispose()
+
+
+@app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (PLANVIEW_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (PLANVIEW_PORT)")] = None,
