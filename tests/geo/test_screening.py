@@ -289,3 +289,14 @@ def test_self_intersecting_and_far_away_footprints_are_refused(engine, rules_loa
         conn.rollback()
         with pytest.raises(Unprocessable, match="Bắc Kạn"):
             screening.screen_footprint_sync(conn, hanoi)
+
+
+def test_cli_screen_prints_the_conflicts(engine, rules_loaded):
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+
+    result = CliRunner().invoke(app, ["screen", "--project", "TEST-A", "--force"])
+    assert result.exit_code == 0, result.output
+    assert "LU-RDD" in result.output and "block" in result.output
+    assert "recomputed" in result.output
