@@ -1329,12 +1329,24 @@ def _say(console, message: str) -> None:
 
 def load_all(engine: Engine, sheets_csv: Path | None = None, console=None) -> dict[str, int]:
     """Load the shipped dataset (and the sheet catalog) in one transaction; return the counts."""
+    custom = sheets_csv is not None and Path(sheets_csv).resolve() != SHEETS_CSV.resolve()
     sheets = read_sheets(Path(sheets_csv) if sheets_csv else SHEETS_CSV)
     layers = _read_layers()
     changes = Changes()
     with engine.begin() as conn:
-        _say(console, "loading the sheet catalog …")
-        _load_sheets(conn, sheets, {layer["layer_key"]: layer["sheet_id"] for layer in layers}, changes)
+        kept_catalog = None if sheets_csv is not None else _custom_catalog_origin(conn)
+        if kept_catalog:
+            # `make run` reloads on every start: it must not undo the province's own sheet list
+            _say(
+                console,
+                f"keeping the sheet catalog loaded from {kept_catalog} (`planview load --sheets "
+                f"{SHEETS_CSV.relative_to(DATA_DIR.parent)}` restores the shipped one)",
+            )
+        else:
+            _say(console, "loading the sheet catalog …")
+            _load_sheets(conn, sheets, {layer["layer_key"]: layer["sheet_id"] for layer in layers}, changes)
+            origin = f"{CUSTOM_CATALOG_MARK} {Path(sheets_csv).name}" if custom else "shipped"
+            conn.execute(text(f"COMMENT ON TABLE map_sheet IS '{origin.replace(chr(39), chr(39) * 2)}'"))
         _say(console, "loading administrative units and the 2025 crosswalk …")
         lookups = _load_admin(conn, changes)
         _say(console, "loading plan facts, zones and projects …")
@@ -1358,6 +1370,17 @@ def load_all(engine: Engine, sheets_csv: Path | None = None, console=None) -> di
     summary["layer_features"] = sum(layer_counts.values())
     summary["rows_changed"] = changes.total
     return summary
+
+
+CUSTOM_CATALOG_MARK = "planview: sheet catalog from"
+
+
+def _custom_catalog_origin(conn: Connection) -> str | None:
+    """The file name of a province-supplied sheet catalog in the database, if one was loaded."""
+    comment = conn.execute(text("SELECT obj_description('map_sheet'::regclass, 'pg_class')")).scalar()
+    if comment and comment.startswith(CUSTOM_CATALOG_MARK):
+        return comment[len(CUSTOM_CATALOG_MARK) :].strip()
+    return None
 
 
 def _summary(conn: Connection) -> dict[str, int]:

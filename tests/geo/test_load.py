@@ -361,10 +361,17 @@ def test_a_valid_30_sheet_catalog_replaces_the_shipped_one(engine, tmp_path):
             conn.execute(text("SELECT count(*) FROM sheet_layer WHERE table_name IS NOT NULL")).scalar_one()
             == 9
         )
-    # the shipped catalog comes back with a plain load
-    restored = load_all(engine)
+    # a plain load (make run does one at every start) keeps the province's catalog
+    again = load_all(engine)
+    assert "BK-30" in {row[0] for row in _catalog(engine)} and "P8" not in {
+        row[0] for row in _catalog(engine)
+    }
+    assert again["rows_changed"] == 0 and _version(engine) == version + 1
+    # the shipped catalog comes back only when asked for by name
+    restored = load_all(engine, sheets_csv=DATA_DIR / "plan" / "sheets.csv")
     assert restored["sheets"] == 30 and "P8" in {row[0] for row in _catalog(engine)}
     assert _version(engine) == version + 2
+    assert "BK-30" not in {row[0] for row in _catalog(engine)} and load_all(engine)["rows_changed"] == 0
 
 
 def test_layers_csv_is_well_formed():
