@@ -220,5 +220,9 @@ def up(
     serve(None, port, 1)
 
 
+from geo.bench import bench  # noqa: E402 - registered last, beside the other commands
+
+app.command()(bench)
+
 if __name__ == "__main__":
     app()
