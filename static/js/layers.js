@@ -170,7 +170,7 @@ export class LayerTree {
       class: "pv-layer-toggle",
       checked: state.on,
       disabled: !loaded,
-      onchange: (event) => this.setVisible(meta.layer_key, event.target.checked),
+      onchange: (event) => this.ctx.setLayerVisible(meta.layer_key, event.target.checked),
     });
     const slider = h("input", {
       type: "range",

@@ -192,8 +192,12 @@ tree.onChange = writeHash;
 
 async function setLayerVisible(key, on) {
   on ? state.layers.add(key) : state.layers.delete(key);
-  if (tree.layers.has(key)) await tree.setVisible(key, on);
-  else if (overlays[key]) on ? overlays[key].show() : overlays[key].hide();
+  if (tree.layers.has(key)) {
+    await tree.setVisible(key, on);
+    if (!tree.layers.get(key).on) state.layers.delete(key); // it failed to load: say so in the URL too
+  } else if (overlays[key]) {
+    on ? overlays[key].show() : overlays[key].hide();
+  }
   writeHash();
 }
 

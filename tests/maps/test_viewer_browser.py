@@ -1,0 +1,298 @@
+"""The map page in a real browser (Debian's chromium) against a real server and the shipped data."""
+
+import json
+import re
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+pytestmark = pytest.mark.browser
+
+
+def visible_project_count(page) -> int:
+    """Projects drawn on the map: single markers plus the numbers written on clusters."""
+    singles = page.locator(".pv-project-marker").count()
+    clusters = page.locator(".marker-cluster span").all_inner_texts()
+    return singles + sum(int(n) for n in clusters)
+
+
+def zone_and_project_free_point(engine, district_name: str) -> tuple[float, float]:
+    """A point inside a district that no zone or located project covers (a click there reaches the map)."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                """
+                WITH d AS (SELECT geom FROM admin_unit WHERE level = 'district' AND name = :name LIMIT 1),
+                     taken AS (SELECT ST_Union(ST_Buffer(geom::geography, 3000)::geometry) AS g FROM (
+                         SELECT geom FROM zone WHERE geom IS NOT NULL
+                         UNION ALL SELECT geom FROM project WHERE geom IS NOT NULL) x)
+                SELECT ST_X(p), ST_Y(p) FROM (
+                    SELECT ST_PointOnSurface(ST_Difference(ST_Buffer(d.geom::geography, -1500)::geometry,
+                                                           COALESCE(taken.g, 'POLYGON EMPTY'::geometry))) AS p
+                    FROM d, taken) q
+                """
+            ),
+            {"name": district_name},
+        ).one()
+    return float(row[0]), float(row[1])
+
+
+def test_page_is_offline_and_loads_without_errors(live_server, open_page, output_dir):
+    html = httpx.get(live_server + "/").text
+    assert re.findall(r"https?://", html) == [], "the page must not reference any outside URL"
+    assert "/static/vendor/leaflet/leaflet.js" in html
+
+    page = open_page("/")
+    assert page.pv_errors == []
+    assert page.pv_external_requests() == []
+    assert page.locator(".leaflet-control-scale").count() == 1
+    # the drawn base: province outline and district boundaries from the API, not tiles
+    assert page.locator(".leaflet-pv-base-pane path").count() >= 1
+    assert page.locator(".leaflet-pv-base-lines-pane path").count() > 8
+    page.mouse.move(800, 400)
+    assert re.match(r"^\d+\.\d{5}, \d+\.\d{5}$", page.locator("#pv-coords").inner_text())
+
+    sizes = []
+    for response in page.pv_responses:
+        try:
+            sizes.append(len(response.body()))
+        except Exception:  # redirects and aborted requests have no body
+            pass
+    metrics = {
+        "requests": len(page.pv_requests),
+        "decoded_bytes": sum(sizes),
+        "seconds_to_ready": round(page.pv_ready_seconds, 3),
+    }
+    (output_dir / "viewer_metrics.json").write_text(json.dumps(metrics, indent=2))
+    page.screenshot(path=str(output_dir / "viewer_default.png"))
+
+
+def test_layer_tree_lists_every_sheet_and_says_which_have_no_data(live_server, open_page):
+    sheets = httpx.get(live_server + "/api/sheets").json()["sheets"]
+    page = open_page("/")
+    tree = page.locator("#pv-layer-tree")
+    assert tree.locator("details.pv-sheet").count() == len(sheets)
+    for sheet in sheets:
+        summary = tree.locator(f'details[data-sheet="{sheet["sheet_id"]}"] > summary')
+        assert sheet["title_vi"] in summary.text_content()  # nested sheets are collapsed, still listed
+    empty = [
+        s
+        for s in sheets
+        if not s["loaded"] and not any(k["loaded"] for k in sheets if k["parent_id"] == s["sheet_id"])
+    ]
+    assert empty, "the shipped data leaves some sheets without data"
+    for sheet in empty:
+        assert (
+            "chưa có dữ liệu"
+            in tree.locator(f'details[data-sheet="{sheet["sheet_id"]}"] > summary').text_content()
+        )
+
+
+def test_turning_a_layer_on_draws_its_features(live_server, open_page):
+    page = open_page("/")
+    page.click('details[data-sheet="P2"] > summary')
+    page.click('details[data-sheet="P2.e"] > summary')
+    lines = page.locator(".leaflet-pv-sheet-line-pane path")
+    assert lines.count() == 0
+    page.check('li[data-layer="rivers"] input.pv-layer-toggle')
+    page.wait_for_function("document.querySelectorAll('.leaflet-pv-sheet-line-pane path').length > 0")
+    rivers = httpx.get(live_server + "/api/collections/rivers/items?limit=10000").json()
+    assert lines.count() == len(rivers["features"])
+    assert "layers=" in page.url and "rivers" in page.url.split("layers=")[1].split("&")[0]
+    page.uncheck('li[data-layer="rivers"] input.pv-layer-toggle')
+    assert lines.count() == 0
+    assert page.pv_errors == []
+
+
+def test_status_filter_changes_the_visible_projects(live_server, open_page, engine):
+    page = open_page("/")
+    page.click('#pv-tabs [data-tab="projects"]')
+    with engine.connect() as conn:
+        total = conn.execute(text("SELECT count(*) FROM project")).scalar_one()
+        located_building = conn.execute(
+            text("SELECT count(*) FROM project WHERE status = 'under_construction' AND geom IS NOT NULL")
+        ).scalar_one()
+        building = conn.execute(
+            text("SELECT count(*) FROM project WHERE status = 'under_construction'")
+        ).scalar_one()
+    assert building > 0
+    items = page.locator("#pv-project-list .pv-project-item")
+    assert items.count() == total
+    before = visible_project_count(page)
+    page.uncheck('#pv-filter-status input[value="under_construction"]')
+    assert items.count() == total - building
+    assert visible_project_count(page) == before - located_building
+    assert page.locator("#pv-project-summary").inner_text() == f"Hiển thị {total - building} / {total} dự án"
+    assert "status=" in page.url and "under_construction" not in page.url.split("status=")[1].split("&")[0]
+
+
+def test_clicking_a_project_opens_its_card(live_server, open_page, engine):
+    with engine.connect() as conn:
+        project_id, name = conn.execute(
+            text("SELECT project_id, name_vi FROM project WHERE geom IS NOT NULL ORDER BY project_id LIMIT 1")
+        ).one()
+    page = open_page("/")
+    page.click('#pv-tabs [data-tab="projects"]')
+    page.click(f'#pv-project-list li[data-project="{project_id}"] .pv-link')
+    card = page.locator(f'.leaflet-popup .pv-project-card[data-project="{project_id}"]')
+    card.wait_for()
+    assert name in card.inner_text()
+    for label in (
+        "Lĩnh vực",
+        "Huyện",
+        "Cơ quan chủ quản",
+        "Nguồn vốn",
+        "Tình trạng",
+        "Tiến độ",
+        "Vị trí",
+        "Nguồn",
+    ):
+        assert label in card.inner_text()
+    page.locator(".leaflet-popup-close-button").click()
+    page.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")  # after the fade-out
+    # and straight from a marker on the map
+    page.locator(".pv-project-marker").first.click()
+    assert page.locator(".leaflet-popup .pv-project-card").count() == 1
+
+
+def test_project_without_a_place_is_listed_as_not_published(live_server, open_page, engine):
+    with engine.connect() as conn:
+        project_id = conn.execute(
+            text("SELECT project_id FROM project WHERE geom IS NULL LIMIT 1")
+        ).scalar_one()
+    page = open_page("/")
+    page.click('#pv-tabs [data-tab="projects"]')
+    item = page.locator(f'#pv-project-list li[data-project="{project_id}"]')
+    assert "chưa công bố vị trí" in item.inner_text()
+
+
+def test_clicking_inside_ba_be_shows_ba_be_in_the_panel(live_server, open_page, engine):
+    lon, lat = zone_and_project_free_point(engine, "Ba Bể")
+    page = open_page("/")
+    page.evaluate(f"map_planview.setView([{lat}, {lon}], 12, {{animate: false}})")
+    box = page.locator(".folium-map").bounding_box()
+    point = page.evaluate(
+        f"(() => {{ const p = map_planview.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
+    )
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    page.wait_for_selector("#pv-here-district")
+    assert page.locator("#pv-here-district").inner_text() == "Ba Bể"
+    assert page.locator("#pv-here-commune").inner_text() != "—"
+    assert page.locator('#pv-tabs [data-tab="here"]').get_attribute("aria-selected") == "true"
+
+
+def test_district_view_lists_only_that_districts_projects(live_server, open_page, engine, output_dir):
+    with engine.connect() as conn:
+        expected = conn.execute(
+            text("SELECT count(*) FROM project WHERE '061' = ANY(district_codes)")
+        ).scalar_one()
+    page = open_page("/?district=ba%20be")  # name without diacritics
+    assert "Ba Bể" in page.locator("#pv-district-heading").inner_text()
+    items = page.locator("#pv-project-list .pv-project-item")
+    assert items.count() == expected > 0
+    for districts in items.evaluate_all("els => els.map(e => e.dataset.districts)"):
+        assert "061" in districts.split(",")
+    assert page.locator("#pv-filter-district").count() == 0
+    assert page.evaluate("map_planview.getZoom()") >= 10
+    page.screenshot(path=str(output_dir / "viewer_district_ba_be.png"))
+    assert page.pv_errors == []
+
+
+def test_language_switch_changes_labels(live_server, open_page):
+    page = open_page("/")
+    assert page.locator('#pv-tabs [data-tab="layers"]').inner_text() == "Lớp bản đồ"
+    page.click('#pv-lang [data-lang="en"]')
+    assert page.locator('#pv-tabs [data-tab="layers"]').inner_text() == "Layers"
+    assert page.locator("#pv-title").inner_text() == "Bắc Kạn Provincial Plan 2021–2030"
+    assert "no data yet" in page.locator('details[data-sheet="P3"] > summary').inner_text()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert "lang=en" in page.url
+    page.click('#pv-tabs [data-tab="projects"]')
+    assert "Showing" in page.locator("#pv-project-summary").inner_text()
+
+
+def test_unknown_district_shows_a_message_and_the_map_still_works(live_server, open_page):
+    page = open_page("/?district=Atlantis")
+    message = page.locator("#pv-message")
+    assert message.is_visible()
+    assert "Atlantis" in message.inner_text()
+    assert page.locator("#pv-layer-tree details.pv-sheet").count() > 0
+    zoom = page.evaluate("map_planview.getZoom()")
+    page.click(".leaflet-control-zoom-in")
+    page.wait_for_function(f"map_planview.getZoom() > {zoom}")
+    assert page.pv_errors == []
+
+
+def test_malformed_permalink_shows_a_message_and_defaults(live_server, open_page):
+    page = open_page("/#map=abc/1&lang=xx")
+    assert page.locator("#pv-message").is_visible()
+    assert "map=abc/1" in page.locator("#pv-message").inner_text()
+    assert page.locator("#pv-project-list .pv-project-item").count() > 0
+    assert page.pv_errors == []
+
+
+def test_permalink_restores_the_map_state(live_server, open_page):
+    page = open_page("/#map=11/22.4/105.6&layers=rivers&status=planned&lang=en&tab=projects")
+    assert page.evaluate("map_planview.getZoom()") == 11
+    assert page.locator('li[data-layer="rivers"] input.pv-layer-toggle').is_checked()
+    assert page.locator('#pv-tabs [data-tab="projects"]').inner_text() == "Projects"
+    statuses = page.locator("#pv-project-list .pv-project-item").evaluate_all(
+        "els => els.map(e => e.dataset.status)"
+    )
+    assert statuses and set(statuses) == {"planned"}
+
+
+def test_search_is_diacritic_blind_and_zooms_to_the_hit(live_server, open_page):
+    page = open_page("/")
+    zoom = page.evaluate("map_planview.getZoom()")
+    page.fill("#pv-search-input", "cho don")
+    hit = page.locator("#pv-search-results .pv-search-hit", has_text="Chợ Đồn").first
+    hit.wait_for()
+    hit.click()
+    page.wait_for_function(f"map_planview.getZoom() > {zoom}")
+
+
+def test_planner_and_investor_views(live_server, open_page, output_dir):
+    sheets = httpx.get(live_server + "/api/sheets").json()["sheets"]
+    loaded = [layer["layer_key"] for s in sheets for layer in s["layers"] if layer["loaded"]]
+    page = open_page("/?view=planner")
+    for key in loaded:
+        assert page.locator(f'li[data-layer="{key}"] input.pv-layer-toggle').is_checked(), key
+    assert page.locator("#pv-conflicts").count() == 1
+    page.screenshot(path=str(output_dir / "viewer_planner.png"))
+    assert page.pv_errors == [] and page.pv_external_requests() == []
+
+    page = open_page("/?view=investor")
+    assert page.locator('#pv-tabs [data-tab="zones"]').get_attribute("aria-selected") == "true"
+    assert page.locator("#pv-site-finder").count() == 1
+    zones = page.locator("#pv-zone-list .pv-zone-item")
+    assert zones.count() > 0
+    zones.first.locator(".pv-link").click()
+    card = page.locator(".leaflet-popup .pv-zone-card")
+    card.wait_for()
+    text_ = card.inner_text()
+    assert "Diện tích quy hoạch" in text_ and "Còn trống" in text_
+    page.screenshot(path=str(output_dir / "viewer_investor.png"))
+    assert page.pv_errors == [] and page.pv_external_requests() == []
+
+
+def test_unpublished_zone_area_is_never_shown_as_zero(live_server, open_page, engine):
+    with engine.connect() as conn:
+        zone_id = conn.execute(
+            text("SELECT zone_id FROM zone WHERE area_available_ha IS NULL LIMIT 1")
+        ).scalar_one()
+    page = open_page("/?view=investor")
+    item = page.locator(f'#pv-zone-list li[data-zone="{zone_id}"]')
+    assert "Còn trống: chưa công bố" in item.inner_text()
+
+
+def test_phone_screen_collapses_the_panel(live_server, open_page, output_dir):
+    page = open_page("/", width=390, height=800)
+    assert not page.locator("#pv-panel").is_visible() or page.evaluate(
+        "document.getElementById('pv-panel').getBoundingClientRect().right <= 0"
+    )
+    page.click("#pv-panel-toggle")
+    page.wait_for_function("document.getElementById('pv-panel').getBoundingClientRect().left >= 0")
+    assert page.locator("#pv-layer-tree details.pv-sheet").first.is_visible()
+    page.screenshot(path=str(output_dir / "viewer_phone.png"))
