@@ -12,6 +12,13 @@ const APPROXIMATE_DASH = "6 5";
 const HOME_PROVINCE_CODE = "06"; // Bắc Kạn (pre-2025 code)
 const NEIGHBOUR_STYLE = { fillColor: "#e3e3de", color: "#9a9a9a", weight: 1 };
 const isHomeProvince = (feature) => String(feature?.properties?.code) === HOME_PROVINCE_CODE;
+// Only what the base needs: names and codes (district lookup, place labels), not provenance.
+const BASE_PROPERTIES = {
+  provinces: "code,name",
+  districts: "code,name,name_ascii,full_name",
+  communes: "code,name",
+  settlements: "name",
+};
 const BASE_ORDER = ["provinces", "communes", "districts", "rivers", "national_roads", "settlements"];
 
 function pathStyle(style) {
@@ -52,7 +59,7 @@ export async function loadBase(ctx) {
   const districts = [];
   let provinceBounds = null;
   const results = await Promise.allSettled(
-    BASE_ORDER.map((id) => api(`/collections/${id}/items`, { limit: 10000 }).then((fc) => [id, fc])),
+    BASE_ORDER.map((id) => api(`/collections/${id}/items`, { limit: 10000, properties: BASE_PROPERTIES[id] }).then((fc) => [id, fc])),
   );
   const failures = [];
   for (const result of results) {

@@ -53,15 +53,18 @@ def test_page_is_offline_and_loads_without_errors(live_server, open_page, output
     page.mouse.move(800, 400)
     assert re.match(r"^\d+\.\d{5}, \d+\.\d{5}$", page.locator("#pv-coords").inner_text())
 
-    sizes = []
+    transferred = decoded = 0
     for response in page.pv_responses:
+        sizes = response.request.sizes()
+        transferred += sizes["responseBodySize"] + sizes["responseHeadersSize"]
         try:
-            sizes.append(len(response.body()))
+            decoded += len(response.body())
         except Exception:  # redirects and aborted requests have no body
             pass
     metrics = {
         "requests": len(page.pv_requests),
-        "decoded_bytes": sum(sizes),
+        "transferred_bytes": transferred,
+        "decoded_bytes": decoded,
         "seconds_to_ready": round(page.pv_ready_seconds, 3),
     }
     (output_dir / "viewer_metrics.json").write_text(json.dumps(metrics, indent=2))
