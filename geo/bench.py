@@ -190,15 +190,12 @@ def _province(engine: Engine):
     return shapely.from_wkb(bytes(wkb))
 
 
-def synthetic_parcels(province, count: int, codes: list[str], seed: int = SEED):
-    """``count`` non-overlapping 12-vertex parcels tiling the province (a jittered grid)."""
+def _grid(province, cell: float, rng):
+    """A jittered grid of 12-vertex cells over the province's bbox; which cells have their centre inside."""
     import numpy as np
     import shapely
 
-    rng = np.random.default_rng(seed)
     w, s, e, n = province.bounds
-    # cell side so that the cells whose centre falls in the province are about `count`
-    cell = math.sqrt(province.area / count) * 0.995
     nx, ny = int((e - w) / cell) + 2, int((n - s) / cell) + 2
     gx = w + np.arange(nx + 1) * cell
     gy = s + np.arange(ny + 1) * cell
@@ -230,10 +227,25 @@ def synthetic_parcels(province, count: int, codes: list[str], seed: int = SEED):
     )  # fmt: skip
     centres_x = (gx[j] + gx[j + 1]) / 2
     centres_y = (gy[i] + gy[i + 1]) / 2
-    shapely.prepare(province)
     inside = np.flatnonzero(shapely.contains_xy(province, centres_x, centres_y))
-    if len(inside) < count:
-        raise BenchError(f"only {len(inside)} grid cells fall in the province; wanted {count}")
+    return ring_x, ring_y, inside
+
+
+def synthetic_parcels(province, count: int, codes: list[str], seed: int = SEED):
+    """``count`` non-overlapping 12-vertex parcels tiling the province (a jittered grid)."""
+    import numpy as np
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    shapely.prepare(province)
+    # cell side so that the cells whose centre falls in the province are about `count`; shrink it
+    # until enough are (the border cuts off part of the bbox's cells)
+    cell = math.sqrt(province.area / count) * 0.995
+    for _ in range(40):
+        ring_x, ring_y, inside = _grid(province, cell, rng)
+        if len(inside) >= count:
+            break
+        cell *= 0.98
     keep = np.sort(rng.choice(inside, count, replace=False))
     polygons = shapely.polygons(np.stack([ring_x[keep], ring_y[keep]], axis=-1))
     weights = np.array([LANDUSE_MIX.get(c, 0.5) for c in codes], dtype=float)
@@ -631,6 +643,10 @@ def run(parcels: int, quick: bool, anchor: bool, console: Console) -> dict:
         started = time.perf_counter()
         load_all(engine)
         extra["load_seconds"] = round(time.perf_counter() - started, 2)
+        from geo.screening import load_rules
+
+        with engine.begin() as conn:
+            extra["conflict_rules"] = load_rules(conn)
         path = build_parcel_file(engine, parcels, workdir, console)
         started = time.perf_counter()
         result = import_any(
