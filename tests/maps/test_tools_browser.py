@@ -1,0 +1,124 @@
+"""The planner/investor tools in a real browser: conflicts list, screening a footprint, site finder."""
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from geo import screening
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def screened(engine):
+    """Rules loaded and every project screened; returns a point inside Ba Bể National Park."""
+    with engine.begin() as conn:
+        screening.load_rules(conn)
+    screening.screen_all(engine)
+    with engine.connect() as conn:
+        lon, lat = conn.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p "
+                "FROM layers.protected_areas WHERE name LIKE 'Vườn quốc gia%') x"
+            )
+        ).one()
+        stored = conn.execute(text("SELECT count(*) FROM project_conflict")).scalar_one()
+    return float(lon), float(lat), stored
+
+
+def square(lon: float, lat: float, half: float = 0.003) -> dict:
+    ring = [
+        [lon - half, lat - half],
+        [lon + half, lat - half],
+        [lon + half, lat + half],
+        [lon - half, lat + half],
+    ]
+    return {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {"type": "Polygon", "coordinates": [ring + [ring[0]]]},
+    }
+
+
+def test_planner_view_lists_conflicts_and_highlights_them(live_server, open_page, screened, output_dir):
+    *_, stored = screened
+    page = open_page("/?view=planner")
+    assert page.locator('#pv-tabs [data-tab="tools"]').get_attribute("aria-selected") == "true"
+    items = page.locator("#pv-conflicts .pv-conflict")
+    items.first.wait_for()
+    assert items.count() == stored
+    park = page.locator('#pv-conflicts .pv-conflict[data-rule="PA-CORE"]')
+    assert "Vườn quốc gia Ba Bể" in park.inner_text() and "vị trí gần đúng" in park.inner_text()
+    before = page.locator(".leaflet-overlay-pane path").count()
+    park.locator(".pv-conflict-show").click()
+    page.wait_for_function(f"document.querySelectorAll('.leaflet-overlay-pane path').length > {before}")
+    assert (
+        "LU-RDD" in page.locator("#pv-conflicts .pv-inactive").text_content()
+    )  # listed, not silently passed
+    page.locator("#pv-conflicts .pv-severity-filter").select_option("info")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#pv-conflicts .pv-conflict')]"
+        ".every(li => li.classList.contains('pv-sev-info'))"
+    )
+    page.screenshot(path=str(output_dir / "tools_planner_conflicts.png"))
+    assert page.pv_errors == [] and page.pv_external_requests() == []
+
+
+def test_uploading_a_footprint_screens_it(live_server, open_page, screened, tmp_path, output_dir):
+    lon, lat, stored = screened
+    page = open_page("/?view=planner")
+    upload = tmp_path / "footprint.geojson"
+    upload.write_text(json.dumps(square(lon, lat)), encoding="utf-8")
+    page.locator("#pv-screening input[name=sector]").fill("du lịch")
+    page.locator("#pv-screening .pv-upload").set_input_files(str(upload))
+    verdict = page.locator("#pv-screening .pv-screen-result [data-verdict]")
+    verdict.wait_for()
+    assert verdict.get_attribute("data-verdict") == "conflicts"
+    assert page.locator('#pv-screening .pv-conflict[data-rule="PA-CORE"]').count() == 1
+    page.screenshot(path=str(output_dir / "tools_screening.png"))
+
+    # a drawn footprint far from every constraint (as the draw tool would hand it over)
+    page.evaluate(f"window.planviewTools.screen({json.dumps(square(105.72, 22.02, 0.001))})")
+    page.wait_for_function(
+        "document.querySelector('#pv-screening [data-verdict]')?.dataset.verdict === 'consistent'"
+    )
+    # a self-intersecting upload gets the API's message, not a crash
+    bowtie = {"type": "Polygon", "coordinates": [[[lon, lat], [lon + 0.01, lat + 0.01], [lon + 0.01, lat],
+                                                  [lon, lat + 0.01], [lon, lat]]]}  # fmt: skip
+    upload.write_text(json.dumps(bowtie), encoding="utf-8")
+    page.locator("#pv-screening .pv-upload").set_input_files(str(upload))
+    error = page.locator("#pv-screening .pv-error")
+    error.wait_for()
+    assert "Self-intersection" in error.inner_text() and error.get_attribute("data-status") == "422"
+    assert page.pv_external_requests() == []
+
+
+def test_project_card_shows_its_conflicts(live_server, open_page, screened):
+    page = open_page("/")
+    page.click('#pv-tabs [data-tab="projects"]')
+    page.click('#pv-project-list li[data-project="PRJ-11"] .pv-link')
+    box = page.locator('.pv-project-card[data-project="PRJ-11"] .pv-card-conflicts [data-verdict]')
+    box.first.wait_for()
+    assert box.first.get_attribute("data-verdict") == "conflicts"
+    card = page.locator('.pv-project-card[data-project="PRJ-11"] .pv-card-conflicts').first
+    assert card.locator('.pv-conflict[data-rule="PA-CORE"]').count() == 1
+    assert card.locator('a[href^="/projects/PRJ-11/conformity"]').count() == 1
+
+
+def test_investor_view_opens_on_the_site_finder(live_server, open_page, screened, output_dir):
+    page = open_page("/?view=investor")
+    finder = page.locator("#pv-site-finder")
+    assert finder.is_visible()
+    sites = finder.locator(".pv-site")
+    sites.first.wait_for()
+    assert sites.count() > 10
+    assert "chưa công bố" in finder.locator(".pv-site-results").inner_text()  # unknown, never 0
+    assert finder.locator('.pv-site a[href^="/sites/"]').count() == sites.count()
+    finder.locator("input[name=min_available_ha]").fill("10")
+    finder.locator(".pv-find").click()
+    page.wait_for_function("document.querySelector('#pv-site-finder .pv-excluded summary')")
+    summary = finder.locator(".pv-excluded summary").inner_text()
+    assert "chưa công bố diện tích trống" in summary
+    page.screenshot(path=str(output_dir / "tools_site_finder.png"))
+    assert page.pv_errors == [] and page.pv_external_requests() == []
