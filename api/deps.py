@@ -2,6 +2,7 @@
 
 import hashlib
 import math
+import zlib
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -12,11 +13,15 @@ from api.settings import features_settings
 from geo.catalog import CatalogCache
 from geo.errors import InvalidParameter
 from geo.features import ItemsQuery
+from geo.tiles import TileCache
 
 # Query parameters of /items that are not property filters.
 RESERVED_ITEM_PARAMS = {"bbox", "limit", "offset", "properties", "sortby", "f", "bbox-crs", "crs", "datetime"}
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CACHE_CONTROL = "public, max-age=60"
+# Big GeoJSON bodies are gzipped here at level 1: the middleware's level 5 costs about half the time of
+# a 1,000-feature page and saves little on repetitive GeoJSON (measured: 29.5 vs 19.8 ms p50).
+FAST_GZIP_ABOVE = 64 * 1024
 
 
 async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
@@ -37,6 +42,25 @@ def catalog_cache(request: Request) -> CatalogCache:
         cache = CatalogCache(features_settings().exact_count_threshold)
         request.app.state.catalog_cache = cache
     return cache
+
+
+def tile_cache(request: Request) -> TileCache:
+    """The app's cache of recently served tiles (keys carry the data version)."""
+    cache = getattr(request.app.state, "tile_cache", None)
+    if cache is None:
+        cache = TileCache()
+        request.app.state.tile_cache = cache
+    return cache
+
+
+def fast_gzip(request: Request, body: bytes, headers: dict) -> bytes:
+    """Gzip a big body at level 1 when the client accepts gzip (the middleware then leaves it alone)."""
+    if len(body) < FAST_GZIP_ABOVE or "gzip" not in request.headers.get("accept-encoding", ""):
+        return body
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+    headers["Content-Encoding"] = "gzip"
+    headers["Vary"] = "Accept-Encoding"
+    return compressor.compress(body) + compressor.flush()
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:

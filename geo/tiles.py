@@ -1,5 +1,7 @@
 """Mapbox vector tiles (WebMercatorQuad) written by PostGIS, simplified per zoom."""
 
+from collections import OrderedDict
+
 import asyncpg
 
 from geo.catalog import Collection
@@ -38,7 +40,7 @@ def _layer_sql(collection: Collection, z: int, first_param: int) -> str:
         # simplify by a pixel in degrees so fewer points are transformed and encoded.
         size_filter = (
             f" AND (ST_GeometryType(t.geom) = 'ST_Point' OR "
-            f"(ST_XMax(t.geom) - ST_XMin(t.geom)) + (ST_YMax(t.geom) - ST_YMin(t.geom)) >= {tol_p})"
+            f"greatest(ST_XMax(t.geom) - ST_XMin(t.geom), ST_YMax(t.geom) - ST_YMin(t.geom)) >= {tol_p})"
         )
         geom = f"ST_Simplify(t.geom, {tol_p} / 2, true)"
     return (
@@ -60,3 +62,29 @@ async def tile(conn: asyncpg.Connection, collections: list[Collection], z: int, 
     sql = "SELECT " + " || ".join(parts)
     # ST_TileEnvelope wants integers; the tolerance is a double
     return bytes(await conn.fetchval(sql, z, x, y, pixel_degrees(z)))
+
+
+class TileCache:
+    """Recently served tiles keyed by data version and request, bounded in bytes (least recently used out)."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024):
+        self.max_bytes = max_bytes
+        self._tiles: OrderedDict[tuple, bytes] = OrderedDict()
+        self._size = 0
+
+    def get(self, key: tuple) -> bytes | None:
+        """The cached tile for ``key`` (which must include the data version), or None."""
+        data = self._tiles.get(key)
+        if data is not None:
+            self._tiles.move_to_end(key)
+        return data
+
+    def put(self, key: tuple, data: bytes) -> None:
+        """Remember a tile, dropping the least recently used ones beyond the byte budget."""
+        if len(data) > self.max_bytes // 4 or key in self._tiles:
+            return
+        self._tiles[key] = data
+        self._size += len(data)
+        while self._size > self.max_bytes:
+            _, old = self._tiles.popitem(last=False)
+            self._size -= len(old)

@@ -10,15 +10,17 @@ from api.deps import (
     catalog_cache,
     connection,
     etag_for,
+    fast_gzip,
     items_query,
     not_modified,
     output_format,
     pool,
+    tile_cache,
 )
 from geo.catalog import Catalog, CatalogCache, Collection, collection_summary
 from geo.errors import InvalidParameter
 from geo.features import ItemsQuery, StreamProgress, check_query, item, items_csv, items_page, stream_items
-from geo.tiles import MAX_ZOOM, check_tile, tile
+from geo.tiles import MAX_ZOOM, TileCache, check_tile, tile
 
 router = APIRouter(prefix="/api", tags=["OGC API – Features"])
 
@@ -209,6 +211,7 @@ async def items(
             head["links"] = _page_links(request, query, page.number_returned, page.has_more)
             # the features come from PostGIS as text: splice them in, never decode them
             body = orjson.dumps(head)[:-1] + b',"features":[' + page.features + b"]}"
+            body = fast_gzip(request, body, headers)
             return Response(body, media_type=GEOJSON, headers=headers)
 
     if fmt == "csv":
@@ -263,9 +266,25 @@ async def feature(
     return Response(body, media_type=GEOJSON, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
 
 
-def _tile_response(request: Request, version: int, data: bytes) -> Response:
-    headers = {"ETag": etag_for(request, version), "Cache-Control": CACHE_CONTROL}
-    return Response(data, media_type=MVT, headers=headers)
+async def _tile_response(
+    request: Request,
+    conn: asyncpg.Connection,
+    tiles: TileCache,
+    version: int,
+    collections: list[Collection],
+    z: int,
+    x: int,
+    y: int,
+) -> Response:
+    etag = etag_for(request, version)
+    if cached := not_modified(request, etag):
+        return cached
+    key = (version, tuple(c.id for c in collections), z, x, y)
+    data = tiles.get(key)
+    if data is None:
+        data = await tile(conn, collections, z, x, y)
+        tiles.put(key, data)
+    return Response(data, media_type=MVT, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
 
 
 @router.get(
@@ -282,13 +301,12 @@ async def collection_tile(
     request: Request,
     conn: asyncpg.Connection = Depends(connection),
     cache: CatalogCache = Depends(catalog_cache),
+    tiles: TileCache = Depends(tile_cache),
 ) -> Response:
     """An MVT tile (layer name = collection id), simplified for its zoom."""
     check_tile(z, x, y)
     catalog, c = await _collection(conn, cache, collection_id)
-    if cached := not_modified(request, etag_for(request, catalog.data_version)):
-        return cached
-    return _tile_response(request, catalog.data_version, await tile(conn, [c], z, x, y))
+    return await _tile_response(request, conn, tiles, catalog.data_version, [c], z, x, y)
 
 
 @router.get(
@@ -305,6 +323,7 @@ async def combined_tile(
     collections: str = Query(..., description="comma-separated collection ids"),
     conn: asyncpg.Connection = Depends(connection),
     cache: CatalogCache = Depends(catalog_cache),
+    tiles: TileCache = Depends(tile_cache),
 ) -> Response:
     """One MVT tile holding one layer per requested collection."""
     check_tile(z, x, y)
@@ -313,9 +332,7 @@ async def combined_tile(
         raise InvalidParameter("collections must name at least one collection")
     catalog = await cache.get(conn)
     chosen = [catalog.get(i) for i in dict.fromkeys(ids)]
-    if cached := not_modified(request, etag_for(request, catalog.data_version)):
-        return cached
-    return _tile_response(request, catalog.data_version, await tile(conn, chosen, z, x, y))
+    return await _tile_response(request, conn, tiles, catalog.data_version, chosen, z, x, y)
 
 
 def _tile_matrix_set_link(request: Request) -> dict:

@@ -263,6 +263,14 @@ def test_a_new_layer_shows_up_at_once_and_big_pages_stream(client, engine):
     rest = client.get(nxt[0]).json()
     assert [f["id"] for f in rest["features"]] == list(range(2501, 2601))
     assert not [link for link in rest["links"] if link["rel"] == "next"]
+    # a big page is gzipped (level 1) when the client accepts it, and stays plain otherwise
+    zipped = client.get("/api/collections/test_parcels/items?limit=1000", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert len(zipped.json()["features"]) == 1000
+    plain = client.get(
+        "/api/collections/test_parcels/items?limit=1000", headers={"Accept-Encoding": "identity"}
+    )
+    assert "content-encoding" not in plain.headers and plain.json() == zipped.json()
     # free-form JSONB keys are flattened into the properties and can be filtered on
     one = get_json(client, "/api/collections/test_parcels/items", lot="7")
     assert [f["properties"]["name"] for f in one["features"]] == ["parcel 7"]
