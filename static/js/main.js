@@ -31,6 +31,24 @@ const map = window[config.map];
 map.setMaxZoom(18);
 map.setMinZoom(6);
 map.options.zoomSnap = 0.5; // the province fits the screen better at half zoom steps
+// Cards (popups opened with {autoPan: false, pvFit: true}) are built when opened and Leaflet's auto-pan
+// measures them before layout settles; pan once they are laid out so the whole card is in view.
+map.on("popupopen", (e) => {
+  if (!e.popup.options.pvFit) return;
+  requestAnimationFrame(() => {
+    const card = e.popup.getElement()?.getBoundingClientRect();
+    const view = map.getContainer().getBoundingClientRect();
+    if (!card) return;
+    const pad = 10;
+    let dx = 0;
+    let dy = 0;
+    if (card.top < view.top + pad) dy = card.top - view.top - pad;
+    else if (card.bottom > view.bottom - pad) dy = Math.min(card.bottom - view.bottom + pad, card.top - view.top - pad);
+    if (card.left < view.left + pad) dx = card.left - view.left - pad;
+    else if (card.right > view.right - pad) dx = Math.min(card.right - view.right + pad, card.left - view.left - pad);
+    if (dx || dy) map.panBy([dx, dy]);
+  });
+});
 const $ = (id) => document.getElementById(id);
 const TABS = ["layers", "projects", "zones", "here", "tools"];
 const PHONE_WIDTH = 760;
@@ -223,7 +241,7 @@ async function showHere(latlng) {
   box.setAttribute("aria-busy", "true");
   box.replaceChildren(h("p", {}, t("loading")));
   openTab("here");
-  if (window.innerWidth > PHONE_WIDTH) setPanelOpen(true);
+  setPanelOpen(true);
   try {
     lastHere = await api("/here", { lon: latlng.lng.toFixed(6), lat: latlng.lat.toFixed(6) });
     renderHere();
@@ -410,6 +428,10 @@ async function start() {
   if (hash.pdistrict && !projects.lockedDistrict) projects.filters.district = hash.pdistrict;
   projects.refresh();
 
+  // Position first, so tiled layers ask only for the tiles of the view they will show.
+  if (hash.view && !config.district) map.setView(hash.view.center, hash.view.zoom, { animate: false });
+  else if (fitTo?.isValid()) map.fitBounds(fitTo, { padding: [10, 10], animate: false });
+
   const wanted = hash.layers || defaultLayers();
   const unknown = wanted.filter((k) => !tree.layers.has(k) && !overlays[k]);
   if (hash.layers && unknown.length && sheetsResult.status === "fulfilled") {
@@ -417,8 +439,6 @@ async function start() {
   }
   await Promise.all(wanted.filter((k) => !unknown.includes(k)).map((k) => setLayerVisible(k, true)));
 
-  if (hash.view && !config.district) map.setView(hash.view.center, hash.view.zoom);
-  else if (fitTo?.isValid()) map.fitBounds(fitTo, { padding: [10, 10] });
 
   const firstTab = hash.tab || (config.district ? "projects" : config.view === "investor" ? "zones" : "layers");
   hashReady = true;

@@ -3,6 +3,7 @@ import { fieldList, h, sourceLink } from "./dom.js";
 import { formatNumber } from "./i18n.js";
 
 const APPROXIMATE_DASH = "6 5";
+const POPUP_OPTIONS = { maxWidth: 340, autoPan: false, pvFit: true }; // main.js pans once the card is laid out
 
 /** district_codes may arrive as a JSON array or a Postgres array literal "{058,061}". */
 function districtCodes(p) {
@@ -52,7 +53,7 @@ export class ProjectsOverlay {
             pane: "pv-footprints",
             style: () => this.footprintStyle(p),
           });
-          item.footprint.bindPopup(() => this.card(item));
+          item.footprint.bindPopup(() => this.card(item), POPUP_OPTIONS);
         }
         item.marker = L.marker(center, {
           icon: L.divIcon({
@@ -65,7 +66,7 @@ export class ProjectsOverlay {
           keyboard: true,
         });
         item.marker.projectId = id;
-        item.marker.bindPopup(() => this.card(item), { maxWidth: 340 });
+        item.marker.bindPopup(() => this.card(item), POPUP_OPTIONS);
       }
       return item;
     });
@@ -243,7 +244,10 @@ export class ProjectsOverlay {
       return;
     }
     if (!this.visible) this.show();
-    this.cluster.zoomToShowLayer(item.marker, () => item.marker.openPopup());
+    // Past disableClusteringAtZoom the marker stands alone; no animation, so the popup can pan into view.
+    const map = this.ctx.map;
+    map.setView(item.marker.getLatLng(), Math.max(map.getZoom(), 13), { animate: false });
+    item.marker.openPopup();
   }
 
   card(item) {

@@ -4,6 +4,7 @@ import { formatNumber } from "./i18n.js";
 
 const KINDS = ["KCN", "CCN", "tourism"];
 const APPROXIMATE_DASH = "6 5";
+const POPUP_OPTIONS = { maxWidth: 340, autoPan: false, pvFit: true }; // main.js pans once the card is laid out
 
 export class ZonesOverlay {
   constructor(ctx, elements) {
@@ -45,7 +46,7 @@ export class ZonesOverlay {
           style: () => this.style(p),
           pointToLayer: (f, latlng) => L.circleMarker(latlng, { ...this.style(p), radius: 8, pane: "pv-zones" }),
         });
-        item.layer.bindPopup(() => this.card(item), { maxWidth: 340 });
+        item.layer.bindPopup(() => this.card(item), POPUP_OPTIONS);
         this.groups[p.kind]?.addLayer(item.layer);
       }
       return item;
