@@ -159,8 +159,8 @@ def build_page(
     config = json.dumps(
         page_config(request, base_tiles_url, base_tiles_attribution, notices), ensure_ascii=False
     )
-    # '</' cannot end the script element early once escaped.
-    config = config.replace("</", "<\\/")
+    # No '<' survives, so nothing in the data can close or open a script element.
+    config = config.replace("<", "\\u003c")
     root.html.add_child(
         Element(f'<script id="pv-config" type="application/json">{config}</script>'), name="config"
     )
