@@ -91,6 +91,7 @@ export const STRINGS = {
   here_unit_2025: { vi: "Đơn vị từ 01/07/2025", en: "Unit from 1 July 2025" },
   here_outside: { vi: "ngoài tỉnh Bắc Kạn", en: "outside Bắc Kạn province" },
   here_none: { vi: "Không có đối tượng quy hoạch nào tại điểm này trong dữ liệu đã nạp.", en: "No plan feature at this point in the loaded data." },
+  here_unmapped: { vi: "Cũng trong huyện này, chưa công bố vị trí:", en: "Also in this district, location not published:" },
   here_at: { vi: "tại chỗ", en: "here" },
   here_distance: { vi: "cách {n} m", en: "{n} m away" },
 

@@ -297,6 +297,17 @@ function renderHere() {
       ),
     );
   }
+  const unmapped = r.unmapped_in_district || [];
+  if (unmapped.length) {
+    parts.push(
+      h(
+        "section",
+        { class: "pv-here-unmapped" },
+        h("h3", {}, t("here_unmapped")),
+        h("ul", {}, unmapped.map((u) => h("li", {}, u.name, ` (${t(`kind_${u.kind}`)}${u.status ? ` · ${t(`status_${u.status}`)}` : ""})`))),
+      ),
+    );
+  }
   box.replaceChildren(...parts);
 }
 map.on("click", (e) => showHere(e.latlng));
