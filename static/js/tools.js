@@ -362,19 +362,45 @@ export function initTools(ctx) {
   async function decorateCard(card) {
     const id = card.dataset.project;
     if (!id || card.querySelector(".pv-card-conflicts")) return;
-    const box = h("div", { class: "pv-card-conflicts" }, h("h4", {}, tr("card_conflicts")), h("p", { class: "pv-small" }, tr("conflicts_loading")));
-    card.append(box);
+    const inPopup = Boolean(card.closest(".leaflet-popup"));
+    // In a map popup the verdict sits on the status badge's line (the popup must not grow past the
+    // screen); a card in the panel gets the full list.
+    const box = h(inPopup ? "span" : "div", { class: "pv-card-conflicts" });
+    const badge = card.querySelector(".pv-badge");
+    if (inPopup && badge) badge.after(" ", box);
+    else card.append(box);
+    let report;
     try {
-      const report = await ctx.api(`/projects/${encodeURIComponent(id)}/conflicts`);
-      box.replaceChildren(
-        h("h4", {}, tr("card_conflicts")),
-        h("p", {}, h("span", { class: `pv-verdict pv-verdict-${report.verdict}`, dataset: { verdict: report.verdict } }, tr(`verdict_${report.verdict}`))),
-        report.conflicts.length ? h("ul", { class: "pv-conflict-list" }, report.conflicts.map((c) => conflictItem(c))) : null,
-        h("a", { href: `/projects/${encodeURIComponent(id)}/conformity?lang=${ctx.lang()}`, target: "_blank", rel: "noopener" }, tr("card_conformity")),
-      );
+      report = await ctx.api(`/projects/${encodeURIComponent(id)}/conflicts`);
     } catch (err) {
-      box.replaceChildren(h("p", { class: "pv-error" }, err.message));
+      box.replaceChildren(h("span", { class: "pv-error" }, err.message));
+      return;
     }
+    const lines = report.conflicts.map((c) => `${tr(c.severity)} ${c.rule_code}: ${ctx.lang() === "vi" ? c.message_vi : c.message_en}${c.approximate ? ` (${tr("approximate")})` : ""}`);
+    const verdict = h(
+      "button",
+      {
+        type: "button",
+        class: `pv-verdict pv-verdict-${report.verdict}`,
+        dataset: { verdict: report.verdict, rules: report.conflicts.map((c) => c.rule_code).join(" ") },
+        title: [tr("card_conflicts"), ...lines].join("\n"),
+        onclick: () => {
+          const hits = report.conflicts.filter((c) => c.geometry).map((c) => ({ type: "Feature", properties: {}, geometry: c.geometry }));
+          if (hits.length) ctx.highlight({ type: "FeatureCollection", features: hits }, { fit: false, style: { color: "#b2182b", fillOpacity: 0.35 } });
+        },
+      },
+      `${tr(`verdict_${report.verdict}`)}${report.conflicts.length ? ` (${report.conflicts.length})` : ""}`,
+    );
+    const sheet = h("a", { href: `/projects/${encodeURIComponent(id)}/conformity?lang=${ctx.lang()}`, target: "_blank", rel: "noopener", title: tr("card_conformity") }, inPopup ? "A4" : tr("card_conformity"));
+    if (inPopup) {
+      box.replaceChildren(verdict, " ", sheet);
+      return;
+    }
+    box.replaceChildren(
+      h("h4", {}, tr("card_conflicts")),
+      h("p", {}, verdict, " ", sheet),
+      report.conflicts.length ? h("ul", { class: "pv-conflict-list" }, report.conflicts.map((c) => conflictItem(c))) : null,
+    );
   }
   new MutationObserver((records) => {
     for (const record of records) {

@@ -98,12 +98,16 @@ def test_project_card_shows_its_conflicts(live_server, open_page, screened):
     page = open_page("/")
     page.click('#pv-tabs [data-tab="projects"]')
     page.click('#pv-project-list li[data-project="PRJ-11"] .pv-link')
-    box = page.locator('.pv-project-card[data-project="PRJ-11"] .pv-card-conflicts [data-verdict]')
-    box.first.wait_for()
-    assert box.first.get_attribute("data-verdict") == "conflicts"
+    verdict = page.locator('.pv-project-card[data-project="PRJ-11"] .pv-card-conflicts [data-verdict]').first
+    verdict.wait_for()
+    assert verdict.get_attribute("data-verdict") == "conflicts"
+    assert "PA-CORE" in verdict.get_attribute("data-rules").split()
+    assert "PA-CORE" in verdict.get_attribute("title")
     card = page.locator('.pv-project-card[data-project="PRJ-11"] .pv-card-conflicts').first
-    assert card.locator('.pv-conflict[data-rule="PA-CORE"]').count() == 1
     assert card.locator('a[href^="/projects/PRJ-11/conformity"]').count() == 1
+    before = page.locator(".leaflet-overlay-pane path").count()
+    verdict.click()
+    page.wait_for_function(f"document.querySelectorAll('.leaflet-overlay-pane path').length > {before}")
 
 
 def test_investor_view_opens_on_the_site_finder(live_server, open_page, screened, output_dir):
