@@ -46,7 +46,7 @@ map.on("popupopen", (e) => {
     else if (card.bottom > view.bottom - pad) dy = Math.min(card.bottom - view.bottom + pad, card.top - view.top - pad);
     if (card.left < view.left + pad) dx = card.left - view.left - pad;
     else if (card.right > view.right - pad) dx = Math.min(card.right - view.right + pad, card.left - view.left - pad);
-    if (dx || dy) map.panBy([dx, dy]);
+    if (dx || dy) map.panBy([dx, dy], { animate: false });
   });
 });
 const $ = (id) => document.getElementById(id);
