@@ -282,7 +282,8 @@ async def _tile_response(
     key = (version, tuple(c.id for c in collections), z, x, y)
     data = tiles.get(key)
     if data is None:
-        data = await tile(conn, collections, z, x, y)
+        stored = await tiles.stored_layers(conn, version)
+        data = await tile(conn, collections, z, x, y, stored)
         tiles.put(key, data)
     return Response(data, media_type=MVT, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
 
