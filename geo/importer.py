@@ -29,6 +29,7 @@ from geo.store import (
     layer_table_name,
     swap_layer_table,
 )
+from geo.tiles import refresh_stored_tiles
 
 # Transformations must never fetch grids: VN-2000 ↔ WGS 84 is a 7-parameter Helmert transform.
 pyproj.network.set_network_enabled(False)
@@ -966,6 +967,8 @@ def import_any(
                 item.rows = []  # free the rows before the next layer
             keys = ", ".join(p.result.layer_key for p in prepared)
             version = bump_data_version(conn, f"import {dataset.label} → {keys}"[:500])
+            for item in prepared:  # big layers get their tiles rendered now, replacing the old ones
+                refresh_stored_tiles(conn, item.result.layer_key)
     except ImportError_:
         raise
     except Exception as exc:  # a database failure mid-import: the transaction rolled back
