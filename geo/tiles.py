@@ -5,6 +5,7 @@ typical feature is under two pixels are generalised into land-use cells) and ser
 tiles are rendered live.
 """
 
+import gzip
 import math
 import time
 from collections import OrderedDict
@@ -70,10 +71,19 @@ def _live_layer_sql(collection: Collection) -> str:
     return _layer_sql(collection, "$1::integer", "$2::integer", "$3::integer", "$4::float8")
 
 
-_STORED_SQL = (
-    "SELECT s.tile FROM tile_store s WHERE s.collection = '{id}' "
-    "AND s.z = $1::integer AND s.x = $2::integer AND s.y = $3::integer"
-)
+@dataclass(frozen=True)
+class TileBody:
+    """A tile's bytes; ``gzipped`` when they come gzip-compressed from the tile store."""
+
+    data: bytes
+    gzipped: bool = False
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def mvt(self) -> bytes:
+        """The uncompressed MVT bytes."""
+        return gzip.decompress(self.data) if self.gzipped else self.data
 
 
 async def tile(
@@ -83,21 +93,40 @@ async def tile(
     x: int,
     y: int,
     stored: dict[str, int] | None = None,
-) -> bytes:
-    """One tile holding one MVT layer per collection (named by the collection id), in one query.
+) -> TileBody:
+    """One tile holding one MVT layer per collection (named by the collection id).
 
     ``stored`` maps collections with stored tiles to their highest stored zoom: there the stored tile is
-    used (no row = empty tile), elsewhere the layer is rendered live.
+    used (no row = empty tile), elsewhere the layer is rendered live, all live layers in one query.
     """
     check_tile(z, x, y)
     stored = stored or {}
-    parts = []
-    for c in collections:
-        sql = _STORED_SQL.format(id=c.id) if z <= stored.get(c.id, -1) else _live_layer_sql(c)
-        parts.append(f"coalesce(({sql}), ''::bytea)")
+    from_store = [c.id for c in collections if z <= stored.get(c.id, -1)]
+    live = [c for c in collections if c.id not in from_store]
+    kept: dict[str, bytes] = {}
+    if from_store:
+        rows = await conn.fetch(
+            "SELECT collection, tile FROM tile_store WHERE collection = ANY($1::text[]) "
+            "AND z = $2 AND x = $3 AND y = $4",
+            from_store,
+            z,
+            x,
+            y,
+        )
+        kept = {r["collection"]: bytes(r["tile"]) for r in rows}
+        if not live and len(collections) == 1:
+            data = kept.get(collections[0].id)
+            return TileBody(data, gzipped=True) if data else TileBody(b"")
+    rendered: dict[str, bytes] = {}
+    if live:
+        sql = "SELECT " + ", ".join(f"coalesce(({_live_layer_sql(c)}), ''::bytea)" for c in live)
+        row = await conn.fetchrow(sql, z, x, y, pixel_degrees(z))
+        rendered = {c.id: bytes(v) for c, v in zip(live, row, strict=True)}
     # MVT layers are top-level protobuf fields: concatenated tiles are one tile with all their layers
-    sql = "SELECT " + " || ".join(parts)
-    return bytes(await conn.fetchval(sql, z, x, y, pixel_degrees(z)))
+    parts = [
+        rendered[c.id] if c.id in rendered else gzip.decompress(kept.get(c.id, b"")) for c in collections
+    ]
+    return TileBody(b"".join(parts))
 
 
 _STORED_LAYERS_SQL = """
@@ -117,7 +146,7 @@ class TileCache:
 
     def __init__(self, max_bytes: int = 64 * 1024 * 1024):
         self.max_bytes = max_bytes
-        self._tiles: OrderedDict[tuple, bytes] = OrderedDict()
+        self._tiles: OrderedDict[tuple, TileBody] = OrderedDict()
         self._size = 0
         self._stored: tuple[int, dict[str, int]] | None = None
 
@@ -127,14 +156,14 @@ class TileCache:
             self._stored = (data_version, await stored_layers(conn))
         return self._stored[1]
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: tuple) -> TileBody | None:
         """The cached tile for ``key`` (which must include the data version), or None."""
         data = self._tiles.get(key)
         if data is not None:
             self._tiles.move_to_end(key)
         return data
 
-    def put(self, key: tuple, data: bytes) -> None:
+    def put(self, key: tuple, data: TileBody) -> None:
         """Remember a tile, dropping the least recently used ones beyond the byte budget."""
         if len(data) > self.max_bytes // 4 or key in self._tiles:
             return
@@ -241,7 +270,7 @@ def generalised_max_zoom(typical_size_deg: float | None, max_zoom: int) -> int |
     return min(z, max_zoom) if z >= 0 else None
 
 
-def _store_generalised(conn: Connection, c: Collection, base_zoom: int, version: int, params: dict) -> None:
+def _store_generalised(conn: Connection, c: Collection, base_zoom: int, params: dict) -> None:
     """Zooms 0..base_zoom as cells of 2 pixels, each coloured by the land use covering most of it."""
     cells = 2 ** (base_zoom + _CELL_BITS)
     conn.execute(text("DROP TABLE IF EXISTS _tile_cells"))
@@ -295,8 +324,8 @@ def _store_generalised(conn: Connection, c: Collection, base_zoom: int, version:
         conn.execute(
             text(
                 f"""
-                INSERT INTO tile_store (collection, z, x, y, data_version, tile)
-                SELECT :key, {z}, k.tx, k.ty, {version},
+                INSERT INTO _tile_out (z, x, y, tile)
+                SELECT {z}, k.tx, k.ty,
                        (SELECT ST_AsMVT(q, :key, {EXTENT}, 'geom') FROM (
                             SELECT {code_column}true AS generalised,
                                    ST_AsMVTGeom(p.geom, {_TILE_BOX}, {EXTENT}, 0, false) AS geom
@@ -318,17 +347,15 @@ def _cells_union_wkb(xs: list[int], ys: list[int]) -> bytes:
     return shapely.to_wkb(shapely.coverage_union_all(squares))
 
 
-def _store_rendered(
-    conn: Connection, c: Collection, z: int, extent: tuple, version: int, params: dict
-) -> None:
+def _store_rendered(conn: Connection, c: Collection, z: int, extent: tuple, params: dict) -> None:
     """Every non-empty tile of zoom ``z`` over the layer's extent, rendered as live tiles are."""
     x0, x1, y0, y1 = tile_range(extent, z)
     layer = _layer_sql(c, str(z), "g.x", "g.y", repr(pixel_degrees(z)))
     conn.execute(
         text(
             f"""
-            INSERT INTO tile_store (collection, z, x, y, data_version, tile)
-            SELECT :key, {z}, g.x, g.y, {version}, r.tile
+            INSERT INTO _tile_out (z, x, y, tile)
+            SELECT {z}, g.x, g.y, r.tile
             FROM generate_series({x0}, {x1}) AS gx(x) CROSS JOIN generate_series({y0}, {y1}) AS gy(y)
             CROSS JOIN LATERAL (SELECT gx.x, gy.y) g
             CROSS JOIN LATERAL ({layer}) r(tile)
@@ -337,6 +364,31 @@ def _store_rendered(
         ),
         params,
     )
+
+
+def _store_gzipped(conn: Connection, layer_key: str, version: int) -> tuple[int, int]:
+    """Move the rendered tiles into tile_store gzipped (as MBTiles stores vector tiles); (count, bytes)."""
+    rows = conn.execute(text("SELECT z, x, y, tile FROM _tile_out WHERE length(tile) > 0")).all()
+    stored = [
+        {
+            "key": layer_key,
+            "z": z,
+            "x": x,
+            "y": y,
+            "version": version,
+            "tile": gzip.compress(bytes(t), 6, mtime=0),
+        }
+        for z, x, y, t in rows
+    ]
+    if stored:
+        conn.execute(
+            text(
+                "INSERT INTO tile_store (collection, z, x, y, data_version, tile) "
+                "VALUES (:key, :z, :x, :y, :version, :tile)"
+            ),
+            stored,
+        )
+    return len(stored), sum(len(r["tile"]) for r in stored)
 
 
 def pregenerate_tiles(conn: Connection, layer_key: str, max_zoom: int = 12) -> StoredTiles | None:
@@ -359,14 +411,15 @@ def pregenerate_tiles(conn: Connection, layer_key: str, max_zoom: int = 12) -> S
     params = {"key": layer_key}
     # lines keep their shape at every zoom (simplified); polygons small on screen become land-use cells
     base = generalised_max_zoom(typical, max_zoom) if c.geometry_type == "polygon" else None
+    conn.execute(text("DROP TABLE IF EXISTS _tile_out"))
+    conn.execute(
+        text("CREATE TEMP TABLE _tile_out (z integer, x integer, y integer, tile bytea) ON COMMIT DROP")
+    )
     if base is not None:
-        _store_generalised(conn, c, base, version, params)
+        _store_generalised(conn, c, base, params)
     for z in range((base if base is not None else -1) + 1, max_zoom + 1):
-        _store_rendered(conn, c, z, extent, version, params)
-    count, size = conn.execute(
-        text("SELECT count(*), coalesce(sum(length(tile)), 0) FROM tile_store WHERE collection = :key"),
-        params,
-    ).one()
+        _store_rendered(conn, c, z, extent, params)
+    count, size = _store_gzipped(conn, layer_key, version)
     stored = StoredTiles(layer_key, max_zoom, base, count, size, time.perf_counter() - started)
     conn.execute(
         text(

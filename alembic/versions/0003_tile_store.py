@@ -25,6 +25,9 @@ CREATE TABLE tile_store (
     tile bytea NOT NULL,
     PRIMARY KEY (collection, z, x, y)
 );
+-- tiles are stored gzip-compressed (as MBTiles does): TOAST need not try to compress them again
+ALTER TABLE tile_store ALTER COLUMN tile SET STORAGE EXTERNAL;
+COMMENT ON COLUMN tile_store.tile IS 'gzip-compressed Mapbox vector tile (layer name = collection)';
 
 -- One row per layer with stored tiles: which zooms are stored and for which table. A tile of a stored
 -- zoom that has no row is empty. The table's oid changes whenever the layer's table is rebuilt, so a

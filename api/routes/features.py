@@ -280,12 +280,21 @@ async def _tile_response(
     if cached := not_modified(request, etag):
         return cached
     key = (version, tuple(c.id for c in collections), z, x, y)
-    data = tiles.get(key)
-    if data is None:
+    body = tiles.get(key)
+    if body is None:
         stored = await tiles.stored_layers(conn, version)
-        data = await tile(conn, collections, z, x, y, stored)
-        tiles.put(key, data)
-    return Response(data, media_type=MVT, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
+        body = await tile(conn, collections, z, x, y, stored)
+        tiles.put(key, body)
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+    data = body.data
+    if body.gzipped:
+        # stored tiles are kept gzipped: sent as they are, unpacked only for a client without gzip
+        headers["Vary"] = "Accept-Encoding"
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+        else:
+            data = body.mvt()
+    return Response(data, media_type=MVT, headers=headers)
 
 
 @router.get(
