@@ -1,5 +1,6 @@
 """Vector tiles: MVT that decodes with the expected features, combined tiles, simplification, ETag, errors."""
 
+import gzip
 import math
 
 import mapbox_vector_tile
@@ -124,3 +125,152 @@ def test_tileset_metadata(client):
     )
     tms = client.get("/api/tileMatrixSets/WebMercatorQuad").json()
     assert len(tms["tileMatrices"]) == 23
+
+
+# ---------------------------------------------------------------------------------------------
+# Stored tiles of big layers (rendered at import time; the size threshold lowered for the test)
+
+PARCELS = "test_parcels"
+PARCEL_SIDE = 0.002  # degrees: under 4 px up to z11 (generalised cells), about 6 px at z12 (real parcels)
+
+
+def _parcels_file(folder, origin: tuple[float, float], codes: tuple[str, str]):
+    """A 20 × 20 grid of square parcels, the western half ``codes[0]``, the eastern half ``codes[1]``."""
+    import geopandas as gpd
+    import shapely
+
+    lon0, lat0 = origin
+    rows = []
+    for i in range(20):
+        for j in range(20):
+            x, y = lon0 + j * PARCEL_SIDE, lat0 + i * PARCEL_SIDE
+            box = shapely.box(x, y, x + PARCEL_SIDE, y + PARCEL_SIDE)
+            rows.append(
+                {"ten": f"Thửa {i}-{j}", "maLoaiDat": codes[0] if j < 10 else codes[1], "geometry": box}
+            )
+    path = folder / f"parcels_{'_'.join(codes)}.geojson"
+    gpd.GeoDataFrame(rows, crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    return path
+
+
+def _import_parcels(engine, folder, origin, codes, min_features: int = 100):
+    from geo.importer import import_any
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLANVIEW_TILE_STORE_MIN_FEATURES", str(min_features))
+        return import_any(
+            engine, _parcels_file(folder, origin, codes), sheet_id="P8", layer_key=PARCELS, replace=True
+        )
+
+
+@pytest.fixture(scope="module")
+def parcels(engine, ba_be_point, tmp_path_factory):
+    """The parcel grid imported as a big layer; returns its origin (south-west corner)."""
+    origin = (round(ba_be_point[0], 3), round(ba_be_point[1], 3))
+    _import_parcels(engine, tmp_path_factory.mktemp("parcels"), origin, ("RSX", "LUC"))
+    return origin
+
+
+def _stored(engine, z: int, x: int, y: int) -> bytes | None:
+    with engine.connect() as conn:
+        data = conn.execute(
+            text("SELECT tile FROM tile_store WHERE collection = :c AND z = :z AND x = :x AND y = :y"),
+            {"c": PARCELS, "z": z, "x": x, "y": y},
+        ).scalar()
+    return None if data is None else gzip.decompress(data)
+
+
+def _store_rows(engine, columns: str) -> list[tuple]:
+    with engine.connect() as conn:
+        rows = conn.execute(text(f"SELECT {columns} FROM tile_store WHERE collection = :c"), {"c": PARCELS})
+        return [tuple(r) for r in rows]
+
+
+def _parcel_tile(client, origin, z: int, **headers):
+    z, x, y = tile_of(origin[0] + 0.01, origin[1] + 0.01, z)
+    return (z, x, y), client.get(
+        f"/api/collections/{PARCELS}/tiles/WebMercatorQuad/{z}/{x}/{y}", headers=headers
+    )
+
+
+def test_a_big_layer_gets_stored_tiles_that_are_served(client, engine, parcels):
+    zooms = {z for z, _ in _store_rows(engine, "z, data_version")}
+    assert zooms == set(range(13)), "every zoom 0..12 is stored"
+    for z in (8, 12):
+        (z, x, y), response = _parcel_tile(client, parcels, z)
+        assert response.headers.get("content-encoding") == "gzip", "stored tiles are sent gzipped"
+        assert response.content == _stored(engine, z, x, y), f"z{z} comes from the tile store"
+
+
+def test_low_zoom_tile_of_a_big_layer_shows_land_use_cells(client, parcels):
+    _, response = _parcel_tile(client, parcels, 8)
+    features = decode(response)[PARCELS]["features"]
+    assert {f["properties"]["landuse_code"] for f in features} == {"RSX", "LUC"}
+    assert all(f["properties"]["generalised"] is True for f in features)
+    west = next(f for f in features if f["properties"]["landuse_code"] == "RSX")
+    east = next(f for f in features if f["properties"]["landuse_code"] == "LUC")
+    xs = [
+        [p[0] for ring in poly for p in ring]
+        for poly in (_polygons(west["geometry"]), _polygons(east["geometry"]))
+    ]
+    assert min(xs[0]) < min(xs[1]) and max(xs[0]) < max(xs[1]), "RSX lies west of LUC, as imported"
+
+
+def test_z12_stored_tile_holds_the_real_parcels(client, parcels):
+    _, response = _parcel_tile(client, parcels, 12)
+    features = decode(response)[PARCELS]["features"]
+    assert len(features) >= 100
+    assert all(
+        isinstance(f["properties"]["fid"], int) and f["properties"]["name"].startswith("Thửa")
+        for f in features
+    )
+
+
+def test_a_client_without_gzip_gets_plain_mvt(client, parcels):
+    _, response = _parcel_tile(client, parcels, 10, **{"Accept-Encoding": "identity"})
+    assert "content-encoding" not in response.headers
+    assert decode(response)[PARCELS]["features"]
+
+
+def test_zooms_above_the_store_are_rendered_live(client, engine, parcels):
+    (z, x, y), response = _parcel_tile(client, parcels, 14)
+    assert _stored(engine, z, x, y) is None
+    features = decode(response)[PARCELS]["features"]
+    assert len(features) > 20 and all("generalised" not in f["properties"] for f in features)
+
+
+def test_a_stored_tile_outside_the_layer_is_empty(client, parcels):
+    response = client.get(f"/api/collections/{PARCELS}/tiles/WebMercatorQuad/12/0/0")
+    assert response.status_code == 200 and response.content == b""
+
+
+def test_combined_tile_mixes_stored_and_live_layers(client, parcels):
+    z, x, y = tile_of(parcels[0] + 0.01, parcels[1] + 0.01, 9)
+    layers = decode(
+        client.get(f"/api/tiles/WebMercatorQuad/{z}/{x}/{y}", params={"collections": f"districts,{PARCELS}"})
+    )
+    assert set(layers) == {"districts", PARCELS}
+    assert {f["properties"]["landuse_code"] for f in layers[PARCELS]["features"]} == {"RSX", "LUC"}
+
+
+def test_reimport_replaces_the_stored_tiles(client, engine, parcels, tmp_path):
+    url_zoom = 8
+    (z, x, y), before = _parcel_tile(client, parcels, url_zoom)
+    etag = before.headers["etag"]
+    _import_parcels(engine, tmp_path, parcels, ("ONT", "ONT"))
+    (z, x, y), after = _parcel_tile(client, parcels, url_zoom, **{"If-None-Match": etag})
+    assert after.status_code == 200 and after.headers["etag"] != etag
+    assert {f["properties"]["landuse_code"] for f in decode(after)[PARCELS]["features"]} == {"ONT"}
+    with engine.connect() as conn:
+        current = conn.execute(text("SELECT version FROM data_version")).scalar_one()
+    assert {v for _, v in _store_rows(engine, "z, data_version")} == {current}, (
+        "no tile of the first import is left"
+    )
+
+
+def test_a_layer_reimported_small_loses_its_stored_tiles(client, engine, parcels, tmp_path):
+    _import_parcels(engine, tmp_path, parcels, ("RSX", "LUC"), min_features=1000)
+    assert _store_rows(engine, "z, data_version") == []
+    _, response = _parcel_tile(client, parcels, 12)
+    features = decode(response)[PARCELS]["features"]
+    assert {f["properties"]["landuse_code"] for f in features} == {"RSX", "LUC"}, "rendered live instead"
