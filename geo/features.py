@@ -84,14 +84,23 @@ def _properties_sql(collection: Collection, selected: tuple[str, ...] | None) ->
             else:
                 pairs.append((name, f"(t.\"{collection.flatten_column}\" -> '{name}')"))
         return _json_object_sql(pairs)
-    pairs = [(c, f't."{c}"') for c in collection.columns if c != collection.flatten_column]
-    columns_only = _json_object_sql(pairs)
+    names = [c for c in collection.columns if c != collection.flatten_column]
+    # row_to_json of a sub-row is ~15% cheaper than json_build_object and has no 100-argument limit
+    columns_only = (
+        "(SELECT row_to_json(r)::text FROM (SELECT " + ", ".join(f't."{c}"' for c in names) + ") r)"
+        if names
+        else "'{}'"
+    )
     if not collection.flatten_column:
         return columns_only
     flat = f't."{collection.flatten_column}"'
-    # Columns win over free-form keys of the same name; most rows have none, so skip the jsonb merge.
-    merged = f"({flat} || ({columns_only})::jsonb)::text"
-    return f"CASE WHEN {flat} IS NULL OR {flat} = '{{}}'::jsonb THEN {columns_only} ELSE {merged} END"
+    if not names:
+        return f"coalesce({flat}::text, '{{}}')"
+    # Columns win over free-form keys of the same name: drop those keys, then splice the two objects as
+    # text (a jsonb merge re-parses the columns' JSON and cost a third of a 1,000-feature page).
+    dropped = "ARRAY[" + ", ".join(f"'{c}'" for c in names) + "]::text[]"
+    rest = f"nullif(substr(({flat} - {dropped})::text, 2), '}}')"
+    return f"left({columns_only}, -1) || coalesce(', ' || {rest}, '}}')"
 
 
 def feature_sql(collection: Collection, selected: tuple[str, ...] | None = None) -> str:

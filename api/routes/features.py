@@ -4,13 +4,14 @@ import asyncpg
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import ORJSONResponse, Response, StreamingResponse
+from isal import isal_zlib
 
 from api.deps import (
     CACHE_CONTROL,
+    FAST_GZIP_ABOVE,
     catalog_cache,
     connection,
     etag_for,
-    fast_gzip,
     items_query,
     not_modified,
     output_format,
@@ -42,6 +43,25 @@ CONFORMANCE = [
     f"{OGC}/ogcapi-tiles-1/1.0/conf/mvt",
 ]
 WEB_MERCATOR_QUAD = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+
+
+# Live tiles above this size are gzipped here (ISA-L, ~0.1 ms for 30 KB) instead of by the middleware.
+GZIP_TILES_ABOVE = 1024
+
+
+def _accepts_gzip(request: Request) -> bool:
+    return "gzip" in request.headers.get("accept-encoding", "")
+
+
+def _gzip(request: Request, body: bytes, headers: dict, above: int) -> bytes:
+    """Gzip ``body`` with ISA-L level 1 when it is big and the client accepts gzip (the middleware then
+    leaves it alone): a 1,000-feature page (730 KB) takes 0.9 ms, against 4.5 ms with zlib level 1."""
+    if len(body) < above or not _accepts_gzip(request):
+        return body
+    headers["Content-Encoding"] = "gzip"
+    headers["Vary"] = "Accept-Encoding"
+    compressor = isal_zlib.compressobj(1, isal_zlib.DEFLATED, 31)
+    return compressor.compress(body) + compressor.flush()
 
 
 def _url(request: Request, path: str) -> str:
@@ -211,7 +231,7 @@ async def items(
             head["links"] = _page_links(request, query, page.number_returned, page.has_more)
             # the features come from PostGIS as text: splice them in, never decode them
             body = orjson.dumps(head)[:-1] + b',"features":[' + page.features + b"]}"
-            body = fast_gzip(request, body, headers)
+            body = _gzip(request, body, headers, FAST_GZIP_ABOVE)
             return Response(body, media_type=GEOJSON, headers=headers)
 
     if fmt == "csv":
@@ -286,14 +306,16 @@ async def _tile_response(
         body = await tile(conn, collections, z, x, y, stored)
         tiles.put(key, body)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-    data = body.data
-    if body.gzipped:
+    if not body.gzipped:
+        data = _gzip(request, body.data, headers, GZIP_TILES_ABOVE)
+    elif _accepts_gzip(request):
         # stored tiles are kept gzipped: sent as they are, unpacked only for a client without gzip
+        data = body.data
+        headers["Content-Encoding"] = "gzip"
         headers["Vary"] = "Accept-Encoding"
-        if "gzip" in request.headers.get("accept-encoding", ""):
-            headers["Content-Encoding"] = "gzip"
-        else:
-            data = body.mvt()
+    else:
+        data = body.mvt()
+        headers["Vary"] = "Accept-Encoding"
     return Response(data, media_type=MVT, headers=headers)
 
 
