@@ -287,7 +287,7 @@ function renderHere() {
               "li",
               {},
               h("strong", {}, f.name || f.fid),
-              f.layer_title_vi ? ` (${f.layer_title_vi})` : "",
+              f.layer_title_vi ? ` (${(state.lang === "en" && f.layer_title_en) || f.layer_title_vi})` : "",
               " — ",
               !f.distance_m ? t("here_at") : t("here_distance", { n: formatNumber(f.distance_m, state.lang, 0) }),
               f.properties?.geometry_quality === "approximate" ? h("span", { class: "pv-approx" }, ` · ${t("location_approximate")}`) : null,
