@@ -48,12 +48,6 @@ def create_app() -> FastAPI:
     register_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     for name in ROUTER_MODULES:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue  # a router not written yet
-        app.include_router(module.router)
+        app.include_router(import_module(name).router)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")
     return app
