@@ -270,34 +270,59 @@ def generalised_max_zoom(typical_size_deg: float | None, max_zoom: int) -> int |
     return min(z, max_zoom) if z >= 0 else None
 
 
-def _store_generalised(conn: Connection, c: Collection, base_zoom: int, params: dict) -> None:
-    """Zooms 0..base_zoom as cells of 2 pixels, each coloured by the land use covering most of it."""
+_SIZE = "greatest(ST_XMax(t.geom) - ST_XMin(t.geom), ST_YMax(t.geom) - ST_YMin(t.geom))"
+
+
+def _store_generalised(conn: Connection, c: Collection, base_zoom: int, extent: tuple, params: dict) -> None:
+    """Zooms 0..base_zoom: features under GENERALISE_BELOW_PIXELS become cells of 2 pixels, each coloured
+    by the land use covering most of it; bigger features (a forest among parcels) are drawn as they are."""
     cells = 2 ** (base_zoom + _CELL_BITS)
-    conn.execute(text("DROP TABLE IF EXISTS _tile_cells"))
-    # each feature counts in the cell holding its bbox centre, weighted by its area; pure arithmetic
-    # (Web Mercator by formula) keeps this to a fraction of a second for 200,000 features
+    small_at_z0 = GENERALISE_BELOW_PIXELS * pixel_degrees(0)
+    for table in ("_tile_cells", "_tile_parts", "_tile_big"):
+        conn.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    # Each feature counts in the cell holding its bbox centre, weighted by its area, at the zooms where
+    # it is small (small_to = the last one). Pure arithmetic (Web Mercator by formula) keeps this to a
+    # second for 200,000 features.
     conn.execute(
         text(
             f"""
             CREATE TEMP TABLE _tile_cells ON COMMIT DROP AS
             SELECT floor((lon + 180) / 360 * {cells})::integer AS cx,
                    floor((1 - asinh(tan(radians(lat))) / pi()) / 2 * {cells})::integer AS cy,
-                   code, sum(weight) AS weight
+                   code, small_to, sum(weight) AS weight
             FROM (SELECT (ST_XMin(t.geom) + ST_XMax(t.geom)) / 2 AS lon,
                          greatest(least((ST_YMin(t.geom) + ST_YMax(t.geom)) / 2, 85.0511), -85.0511) AS lat,
-                         t.landuse_code AS code, ST_Area(t.geom) AS weight
+                         t.landuse_code AS code, ST_Area(t.geom) AS weight,
+                         CASE WHEN {_SIZE} > 0
+                              THEN least(ceil(ln({small_at_z0} / {_SIZE}) / ln(2))::integer - 1, {base_zoom})
+                              ELSE {base_zoom} END AS small_to
                   FROM {c.relation} t WHERE {c.where}) f
-            GROUP BY 1, 2, 3
+            WHERE small_to >= 0
+            GROUP BY 1, 2, 3, 4
             """
         )
     )
-    conn.execute(text("DROP TABLE IF EXISTS _tile_parts"))
+    props = c.tile_properties
+    conn.execute(
+        text(
+            f'CREATE TEMP TABLE _tile_big ON COMMIT DROP AS SELECT t."{c.id_column}" AS fid, '
+            + "".join(f't."{p}"::text AS "{p}", ' for p in props)
+            + f"t.geom, {_SIZE} AS size FROM {c.relation} t "
+            f"WHERE ({c.where}) AND {_SIZE} >= {small_at_z0 / 2**base_zoom!r}"
+        )
+    )
+    big = conn.execute(text("SELECT count(*) FROM _tile_big")).scalar_one()
+    if big:
+        conn.execute(text("CREATE INDEX ON _tile_big USING gist (geom)"))
     conn.execute(
         text(
             "CREATE TEMP TABLE _tile_parts (tx integer, ty integer, code text, geom geometry) ON COMMIT DROP"
         )
     )
-    code_column = "p.code AS landuse_code, " if "landuse_code" in c.columns else ""
+    cell_props = "".join(
+        "p.code AS landuse_code, " if p == "landuse_code" else f'NULL::text AS "{p}", ' for p in props
+    )
+    big_props = "".join(f'b."{p}", ' for p in props)
     for z in range(base_zoom + 1):
         shift = base_zoom - z
         groups = conn.execute(
@@ -307,30 +332,47 @@ def _store_generalised(conn: Connection, c: Collection, base_zoom: int, params: 
                        array_agg(cx & {CELLS_PER_TILE - 1}) AS xs, array_agg(cy & {CELLS_PER_TILE - 1}) AS ys
                 FROM (SELECT DISTINCT ON (cx, cy) cx, cy, code FROM (
                           SELECT cx >> {shift} AS cx, cy >> {shift} AS cy, code, sum(weight) AS weight
-                          FROM _tile_cells GROUP BY 1, 2, 3) s
+                          FROM _tile_cells WHERE small_to >= {z} GROUP BY 1, 2, 3) s
                       ORDER BY cx, cy, weight DESC, code) d
                 GROUP BY 1, 2, 3
                 """
             )
         ).all()
         conn.execute(text("TRUNCATE _tile_parts"))
-        if not groups:
-            continue
-        conn.execute(
-            text("INSERT INTO _tile_parts VALUES (:tx, :ty, :code, ST_GeomFromWKB(:wkb))"),
-            [{"tx": g.tx, "ty": g.ty, "code": g.code, "wkb": _cells_union_wkb(g.xs, g.ys)} for g in groups],
-        )
-        # the parts are in tile units with y up; ST_AsMVTGeom flips them and fixes the ring order
+        if groups:
+            conn.execute(
+                text("INSERT INTO _tile_parts VALUES (:tx, :ty, :code, ST_GeomFromWKB(:wkb))"),
+                [
+                    {"tx": g.tx, "ty": g.ty, "code": g.code, "wkb": _cells_union_wkb(g.xs, g.ys)}
+                    for g in groups
+                ],
+            )
+        tiles = "SELECT DISTINCT tx, ty FROM _tile_parts"
+        if big:
+            x0, x1, y0, y1 = tile_range(extent, z)
+            tiles += f" UNION SELECT x, y FROM generate_series({x0}, {x1}) x, generate_series({y0}, {y1}) y"
+        tolerance = pixel_degrees(z)
+        simplified = f"ST_Transform(ST_Simplify(b.geom, {tolerance / 2!r}, true), 3857)"
+        # the cells are in tile units with y up; ST_AsMVTGeom flips them and fixes the ring order
         conn.execute(
             text(
                 f"""
                 INSERT INTO _tile_out (z, x, y, tile)
                 SELECT {z}, k.tx, k.ty,
                        (SELECT ST_AsMVT(q, :key, {EXTENT}, 'geom') FROM (
-                            SELECT {code_column}true AS generalised,
+                            SELECT NULL::bigint AS fid, {cell_props}true AS generalised,
                                    ST_AsMVTGeom(p.geom, {_TILE_BOX}, {EXTENT}, 0, false) AS geom
-                            FROM _tile_parts p WHERE p.tx = k.tx AND p.ty = k.ty) q WHERE q.geom IS NOT NULL)
-                FROM (SELECT DISTINCT tx, ty FROM _tile_parts) k
+                            FROM _tile_parts p WHERE p.tx = k.tx AND p.ty = k.ty
+                            UNION ALL
+                            SELECT b.fid, {big_props}NULL::boolean,
+                                   ST_AsMVTGeom({simplified}, ST_TileEnvelope({z}, k.tx, k.ty),
+                                                {EXTENT}, {BUFFER}, true)
+                            FROM _tile_big b
+                            WHERE b.size >= {GENERALISE_BELOW_PIXELS * tolerance!r}
+                              AND b.geom && ST_Transform(ST_TileEnvelope({z}, k.tx, k.ty,
+                                                                         margin => {BUFFER / EXTENT}), 4326)
+                        ) q WHERE q.geom IS NOT NULL)
+                FROM ({tiles}) k(tx, ty)
                 """
             ),
             params,
@@ -416,7 +458,7 @@ def pregenerate_tiles(conn: Connection, layer_key: str, max_zoom: int = 12) -> S
         text("CREATE TEMP TABLE _tile_out (z integer, x integer, y integer, tile bytea) ON COMMIT DROP")
     )
     if base is not None:
-        _store_generalised(conn, c, base, params)
+        _store_generalised(conn, c, base, extent, params)
     for z in range((base if base is not None else -1) + 1, max_zoom + 1):
         _store_rendered(conn, c, z, extent, params)
     count, size = _store_gzipped(conn, layer_key, version)
