@@ -203,8 +203,8 @@ def load_rules(conn, path: Path = RULES_CSV) -> int:
 def compile_filter(expr: str | None) -> str:
     """Turn ``field=a|b;field~regex;field!=x`` into SQL over a ``screening_part`` row ``p``.
 
-    Terms joined by ``;`` must all hold. ``=``/``!=`` compare case- and accent-insensitively with
-    any of the ``|``-separated values; ``~``/``!~`` match a regular expression the same way.
+    Terms joined by ``;`` must all hold. ``=``/``!=`` compare case-insensitively with any of the
+    ``|``-separated values; ``~``/``!~`` match a regular expression case- and accent-insensitively.
     Standard layer columns are used directly, anything else is read from ``properties``.
     """
     if not expr:
@@ -220,8 +220,9 @@ def compile_filter(expr: str | None) -> str:
         column = f"p.{field}" if field in STANDARD_COLUMNS else f"(p.properties->>{_lit(field)})"
         folded = f"fold_vi(coalesce({column}, ''))"
         if op in ("=", "!="):
-            values = ", ".join(f"fold_vi({_lit(v.strip())})" for v in value.split("|"))
-            sql = f"{folded} IN ({values})"
+            # codes and kinds: a plain case-insensitive comparison is enough and cheap on big layers
+            values = ", ".join(_lit(v.strip().lower()) for v in value.split("|"))
+            sql = f"lower(coalesce({column}, '')) IN ({values})"
         else:
             sql = f"{folded} ~ fold_vi({_lit(value)})"
         terms.append(f"NOT ({sql})" if op.startswith("!") else f"({sql})")
@@ -400,11 +401,15 @@ def _refresh_sources_steps(sources: dict[str, Source]) -> Steps:
             INSERT INTO screening_part (source_key, fid, feature_id, name, landuse_code, landuse_name, source,
                                         properties, geometry_quality, is_synthetic, geom)
             SELECT CAST(:k AS text), p.fid, p.feature_id, p.name, p.landuse_code, p.landuse_name, p.source,
-                   coalesce(p.properties, '{{}}'::jsonb), p.geometry_quality, p.is_synthetic, piece
+                   coalesce(p.properties, '{{}}'::jsonb), p.geometry_quality, p.is_synthetic, s.piece
             FROM ({_source_select(source)}) p,
-                 LATERAL ST_Subdivide(
-                     ST_Transform(ST_CollectionExtract(ST_MakeValid(p.geom)), {SCREEN_SRID}),
-                     {SUBDIVIDE_VERTICES}) AS piece
+                 LATERAL (SELECT ST_Transform(CASE WHEN ST_IsValid(p.geom) THEN p.geom
+                                                   ELSE ST_CollectionExtract(ST_MakeValid(p.geom)) END,
+                                              {SCREEN_SRID}) AS g) t,
+                 LATERAL (SELECT t.g AS piece WHERE ST_NPoints(t.g) <= {SUBDIVIDE_VERTICES}
+                          UNION ALL
+                          SELECT ST_Subdivide(t.g, {SUBDIVIDE_VERTICES})
+                          WHERE ST_NPoints(t.g) > {SUBDIVIDE_VERTICES}) s
             WHERE NOT ST_IsEmpty(p.geom) AND ({source.filter_sql})
             """,
             {"k": key},
@@ -437,9 +442,42 @@ def _rule_has_features_steps(rule: dict, keys: list[str]) -> Steps:
     return rows[0]["found"]
 
 
+# The evaluation is one long UNION: JIT-compiling it costs seconds and saves nothing on these joins.
+NO_JIT = "SET LOCAL jit = off"
+PREPARED_CACHE_SIZE = 16
+_prepared: dict[tuple, tuple[list[dict], list[dict]]] = {}
+
+PREPARED_KEY_SQL = f"""
+SELECT current_database() AS db, inet_server_port() AS port,
+       (SELECT version FROM data_version WHERE id = 1) AS data_version,
+       ({RULES_SIGNATURE_SQL}) AS rules,
+       (SELECT string_agg(source_key || '=' || md5(signature), ';' ORDER BY source_key)
+        FROM screening_source_state) AS sources
+"""
+
+
 def _prepare_steps(on_date: date | None = None) -> Steps:
-    """Active rules, their fresh constraint pieces, and the inactive rules with reasons."""
-    rules = yield Fetch(ACTIVE_RULES_SQL, {"on_date": on_date or date.today()})
+    """Active rules, their fresh constraint pieces, and the inactive rules with reasons.
+
+    The answer only changes with the data version, the rules and the built pieces, so it is kept
+    per process under that key (the pieces' state is part of it: a rolled-back build is not reused).
+    """
+    on_date = on_date or date.today()
+    key_row = yield Fetch(PREPARED_KEY_SQL, {})
+    key = (*key_row[0].values(), on_date)
+    if key in _prepared:
+        active, inactive = _prepared[key]
+        return [dict(r) for r in active], [dict(r) for r in inactive]
+    result = yield from _prepare_uncached_steps(on_date)
+    key_row = yield Fetch(PREPARED_KEY_SQL, {})
+    if len(_prepared) >= PREPARED_CACHE_SIZE:
+        _prepared.clear()
+    _prepared[(*key_row[0].values(), on_date)] = result
+    return result
+
+
+def _prepare_uncached_steps(on_date: date) -> Steps:
+    rules = yield Fetch(ACTIVE_RULES_SQL, {"on_date": on_date})
     sources, rule_sources, inactive = yield from _plan_sources_steps(rules)
     yield from _refresh_sources_steps(sources)
     active = []
@@ -508,37 +546,43 @@ def _sector_sql(rule: dict) -> str:
     )
 
 
-def _rule_branch(rule: dict) -> str:
-    """The SELECT that evaluates one rule over the footprints ``f``."""
-    keys = "ARRAY[" + ", ".join(_lit(k) for k in rule["source_keys"]) + "]::text[]"
+def _outside_branch(rule: dict) -> str:
+    """The SELECT of an ``outside`` rule: the part of each footprint outside its assigned districts."""
     head = f"""
         {_lit(rule["rule_code"])}::text AS rule_code, {int(rule["version"])} AS rule_version,
         {_lit(rule["severity"])}::text AS severity"""
     min_ha, min_pct = _num(rule["min_overlap_ha"]), _num(rule["min_overlap_pct"])
-    if rule["predicate"] == "outside":
-        return f"""
+    return f"""
         SELECT o.fid AS subject_id, {head}, o.source_key, NULL::text AS constraint_fid,
-               NULL::text AS constraint_name, o.cq AS constraint_geometry_quality,
+               NULL::text AS constraint_name,
+               (SELECT min(p.geometry_quality) FROM screening_part p
+                WHERE p.source_key = '@district' AND p.fid = ANY(o.district_codes))
+                   AS constraint_geometry_quality,
                o.fq AS subject_geometry_quality,
                false AS constraint_synthetic,
                ST_Area(o.outside) AS overlap_m2, ST_Length(o.outside) AS overlap_length_m,
                NULL::double precision AS distance_m, o.outside AS hit_geom,
-               jsonb_build_object('assigned_districts', to_jsonb(o.district_codes),
-                                  'found_in_districts', to_jsonb(o.found_in)) AS extra,
+               jsonb_build_object(
+                   'assigned_districts', to_jsonb(o.district_codes),
+                   'found_in_districts', to_jsonb(
+                       (SELECT coalesce(array_agg(DISTINCT p.fid ORDER BY p.fid), '{{}}')
+                        FROM screening_part p
+                        WHERE p.source_key = '@district' AND ST_Intersects(p.geom, o.geom)
+                          AND NOT ST_Touches(p.geom, o.geom)))) AS extra,
                o.farea AS footprint_m2, o.fdim AS footprint_dim
         FROM (
             SELECT f.fid, f.district_codes, f.geometry_quality AS fq, '@district'::text AS source_key,
-                   ST_Area(f.geom) AS farea, ST_Dimension(f.geom) AS fdim,
-                   (SELECT min(p.geometry_quality) FROM screening_part p
-                    WHERE p.source_key = '@district' AND p.fid = ANY(f.district_codes)) AS cq,
-                   (SELECT coalesce(array_agg(DISTINCT p.fid ORDER BY p.fid), '{{}}') FROM screening_part p
-                    WHERE p.source_key = '@district' AND ST_Intersects(p.geom, f.geom)
-                      AND NOT ST_Touches(p.geom, f.geom)) AS found_in,
-                   ST_Difference(f.geom, coalesce(
-                       (SELECT ST_Union(p.geom) FROM screening_part p
-                        WHERE p.source_key = '@district' AND p.fid = ANY(f.district_codes)
-                          AND ST_Intersects(p.geom, f.geom)),
-                       ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, {SCREEN_SRID}))) AS outside
+                   f.geom, f.farea, f.fdim,
+                   CASE WHEN EXISTS (SELECT 1 FROM screening_part p
+                                     WHERE p.source_key = '@district' AND p.fid = ANY(f.district_codes)
+                                       AND ST_CoveredBy(f.geom, p.geom))
+                        THEN ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, {SCREEN_SRID})
+                        ELSE ST_Difference(f.geom, coalesce(
+                            (SELECT ST_Union(p.geom) FROM screening_part p
+                             WHERE p.source_key = '@district' AND p.fid = ANY(f.district_codes)
+                               AND ST_Intersects(p.geom, f.geom)),
+                            ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, {SCREEN_SRID})))
+                   END AS outside
             FROM f
             WHERE cardinality(f.district_codes) > 0 AND ({_sector_sql(rule)})
         ) o
@@ -547,51 +591,115 @@ def _rule_branch(rule: dict) -> str:
           AND ({min_ha} IS NULL OR o.fdim < 2 OR ST_Area(o.outside) >= {min_ha} * 10000)
           AND ({min_pct} IS NULL OR o.fdim < 2 OR ST_Area(o.outside) * 100 >= {min_pct} * o.farea)
         """
-    if rule["predicate"] == "dwithin":
-        join = f"ST_DWithin(f.geom, p.geom, {_num(rule['distance_m'])})"
-    else:
-        join = "ST_Intersects(f.geom, p.geom)"
+
+
+def _group_key(rule: dict) -> tuple:
+    """Rules that read the same pieces the same way share one join (e.g. the land-use rules)."""
+    if rule["predicate"] == "outside":
+        return ("outside", rule["rule_code"])
+    return (tuple(rule["source_keys"]), rule["predicate"], rule["distance_m"], rule["constraint_kind"])
+
+
+def _group_branch(rules: list[dict]) -> str:
+    """One SELECT evaluating rules that share sources, predicate and kind over the footprints ``f``."""
+    first = rules[0]
+    keys = "ARRAY[" + ", ".join(_lit(k) for k in first["source_keys"]) + "]::text[]"
+    dwithin = first["predicate"] == "dwithin"
+    join = (
+        f"ST_DWithin(f.geom, p.geom, {_num(first['distance_m'])})"
+        if dwithin
+        else "ST_Intersects(f.geom, p.geom)"
+    )
     pair = "TRUE"
-    if rule["constraint_kind"] in ("project", "zone_type"):
+    if first["constraint_kind"] in ("project", "zone_type"):
         # two approximate footprints say nothing about each other
         pair = "NOT (f.geometry_quality = 'approximate' AND p.geometry_quality = 'approximate')"
-        pair += " AND p.fid <> f.fid" if rule["constraint_kind"] == "project" else ""
-        pair += " AND p.fid IS DISTINCT FROM f.zone_id" if rule["constraint_kind"] == "zone_type" else ""
+        pair += " AND p.fid <> f.fid" if first["constraint_kind"] == "project" else ""
+        pair += " AND p.fid IS DISTINCT FROM f.zone_id" if first["constraint_kind"] == "zone_type" else ""
+    values = ", ".join(
+        f"({_lit(r['rule_code'])}, {int(r['version'])}, {_lit(r['severity'])}, "
+        f"{_num(r['min_overlap_ha'])}::float8, {_num(r['min_overlap_pct'])}::float8)"
+        for r in rules
+    )
+    match = (
+        "CASE r.rule_code "
+        + " ".join(
+            f"WHEN {_lit(r['rule_code'])} THEN ({compile_filter(r['constraint_filter'])})"
+            f" AND ({_sector_sql(r)})"
+            for r in rules
+        )
+        + " END"
+    )
+    # one intersection per (footprint, piece); a piece covered by the footprint (or covering it) is
+    # its own intersection, which spares GEOS most of the work on small parcels
+    # (the repeated footprint first: PostGIS caches it as a prepared geometry)
+    piece = """CASE WHEN f.fdim = 2 AND ST_Covers(f.geom, p.geom) THEN p.geom
+                    WHEN ST_CoveredBy(f.geom, p.geom) THEN f.geom
+                    ELSE ST_Intersection(f.geom, p.geom) END"""
+    touching = "ST_Intersects(f.geom, p.geom)" if dwithin else "TRUE"
+    # land-use rules report per layer ("12.3 ha of rice land in 5 parcels"), not one row per parcel
+    per_feature = first["constraint_kind"] != "landuse"
+    if per_feature:
+        constraint = "p.fid AS constraint_fid, min(p.name) AS constraint_name, '{}'::jsonb AS extra"
+        group = ", p.fid"
+    else:
+        constraint = """CASE WHEN count(DISTINCT p.fid) = 1 THEN min(p.fid) END AS constraint_fid,
+                   CASE WHEN count(DISTINCT p.fid) = 1 THEN min(p.name)
+                        ELSE string_agg(DISTINCT p.landuse_code, ', ') || ' (' || count(DISTINCT p.fid) || ')'
+                   END AS constraint_name,
+                   jsonb_build_object(
+                       'features', count(DISTINCT p.fid),
+                       'landuse_codes', to_jsonb(array_agg(DISTINCT p.landuse_code))) AS extra"""
+        group = ""
+    hit = (
+        "CASE WHEN g.distance_m > 0 THEN ST_ShortestLine(g.fgeom, g.cgeom) ELSE g.hit END"
+        if dwithin
+        else "g.hit"
+    )
     return f"""
-        SELECT g.subject_id, {head}, g.source_key, g.constraint_fid, g.constraint_name,
-               g.cq AS constraint_geometry_quality, g.fq AS subject_geometry_quality,
-               g.constraint_synthetic, g.overlap_m2, g.overlap_length_m, g.distance_m,
-               CASE WHEN g.distance_m > 0 THEN ST_ShortestLine(g.fgeom, g.cgeom) ELSE g.hit END AS hit_geom,
-               '{{}}'::jsonb AS extra, g.farea AS footprint_m2, g.fdim AS footprint_dim
+        SELECT g.subject_id, g.rule_code, g.rule_version, g.severity, g.source_key, g.constraint_fid,
+               g.constraint_name, g.cq AS constraint_geometry_quality, g.fq AS subject_geometry_quality,
+               g.constraint_synthetic, g.overlap_m2, g.overlap_length_m, g.distance_m, {hit} AS hit_geom,
+               g.extra, g.farea AS footprint_m2, g.fdim AS footprint_dim
         FROM (
-            SELECT f.fid AS subject_id, p.source_key, p.fid AS constraint_fid, min(p.name) AS constraint_name,
+            SELECT f.fid AS subject_id, r.rule_code, r.rule_version, r.severity, r.min_ha, r.min_pct,
+                   p.source_key, {constraint},
                    min(p.geometry_quality) AS cq, min(f.geometry_quality) AS fq,
                    bool_or(p.is_synthetic) AS constraint_synthetic,
-                   sum(ST_Area(ST_Intersection(f.geom, p.geom))) AS overlap_m2,
-                   sum(ST_Length(ST_CollectionExtract(ST_Intersection(f.geom, p.geom), 2)))
+                   coalesce(sum(ST_Area(x.piece)), 0) AS overlap_m2,
+                   sum(CASE WHEN f.fdim = 1 THEN ST_Length(ST_CollectionExtract(x.piece, 2)) END)
                        AS overlap_length_m,
-                   min(ST_Distance(f.geom, p.geom)) AS distance_m,
+                   {"min(ST_Distance(f.geom, p.geom))" if dwithin else "0::float8"} AS distance_m,
                    max(ST_Dimension(p.geom)) AS cdim,
-                   ST_Collect(ST_Intersection(f.geom, p.geom)) AS hit,
-                   ST_Collect(p.geom) AS cgeom,
-                   (array_agg(f.geom))[1] AS fgeom,
-                   min(ST_Area(f.geom)) AS farea, min(ST_Dimension(f.geom)) AS fdim
+                   ST_Collect(x.piece) AS hit,
+                   {"ST_Collect(p.geom)" if dwithin else "NULL::geometry"} AS cgeom,
+                   {"(array_agg(f.geom))[1]" if dwithin else "NULL::geometry"} AS fgeom,
+                   min(f.farea) AS farea, min(f.fdim) AS fdim
             FROM f
             JOIN screening_part p ON p.source_key = ANY({keys}) AND {join}
-            WHERE ({compile_filter(rule["constraint_filter"])}) AND ({_sector_sql(rule)}) AND {pair}
-            GROUP BY f.fid, p.source_key, p.fid
+            JOIN (VALUES {values}) AS r(rule_code, rule_version, severity, min_ha, min_pct) ON {match}
+            CROSS JOIN LATERAL (SELECT CASE WHEN {touching} THEN {piece} END AS piece) x
+            WHERE {pair}
+            GROUP BY f.fid, r.rule_code, r.rule_version, r.severity, r.min_ha, r.min_pct, p.source_key{group}
         ) g
-        WHERE ({rule["predicate"] == "dwithin"} OR NOT (g.fdim = 2 AND g.cdim = 2 AND g.overlap_m2 <= 0))
-          AND ({min_ha} IS NULL OR g.fdim < 2 OR g.overlap_m2 >= {min_ha} * 10000)
-          AND ({min_pct} IS NULL OR g.fdim < 2 OR g.overlap_m2 * 100 >= {min_pct} * g.farea)
+        WHERE ({dwithin} OR NOT (g.fdim = 2 AND g.cdim = 2 AND g.overlap_m2 <= 0))
+          AND (g.min_ha IS NULL OR g.fdim < 2 OR g.overlap_m2 >= g.min_ha * 10000)
+          AND (g.min_pct IS NULL OR g.fdim < 2 OR g.overlap_m2 * 100 >= g.min_pct * g.farea)
         """
 
 
 def _evaluation_sql(footprints_sql: str, rules: list[dict]) -> str:
     """One statement: every rule over every footprint, one row per (footprint, rule, constraint)."""
-    branches = "\nUNION ALL\n".join(_rule_branch(rule) for rule in rules)
+    groups: dict[tuple, list[dict]] = {}
+    for rule in rules:
+        groups.setdefault(_group_key(rule), []).append(rule)
+    branches = "\nUNION ALL\n".join(
+        _outside_branch(group[0]) if key[0] == "outside" else _group_branch(group)
+        for key, group in groups.items()
+    )
     return f"""
-    WITH f AS MATERIALIZED ({footprints_sql}),
+    WITH f0 AS ({footprints_sql}),
+    f AS MATERIALIZED (SELECT f0.*, ST_Area(f0.geom) AS farea, ST_Dimension(f0.geom) AS fdim FROM f0),
     hits AS ({branches})
     SELECT h.subject_id, h.rule_code, h.rule_version, h.severity,
            round((h.overlap_m2 / 10000.0)::numeric, 4)::double precision AS overlap_ha,
@@ -609,7 +717,7 @@ def _evaluation_sql(footprints_sql: str, rules: list[dict]) -> str:
                'constraint_synthetic', h.constraint_synthetic,
                'approximate', (h.constraint_geometry_quality <> 'exact'
                                OR h.subject_geometry_quality <> 'exact'))) AS evidence,
-           ST_Transform(ST_CollectionHomogenize(h.hit_geom), 4326) AS geom
+           ST_CollectionHomogenize(h.hit_geom) AS geom
     FROM hits h
     """
 
@@ -638,6 +746,7 @@ def _state_steps() -> Steps:
 def _screen_all_steps(force: bool = False) -> Steps:
     """Recompute every project's conflicts unless the stored ones are current; return a summary."""
     started = time.perf_counter()
+    yield Execute(NO_JIT, {})
     yield Execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})", {})
     state = yield from _state_steps()
     if not state["stale"] and not force:
@@ -709,6 +818,25 @@ def screen_all(conn_or_engine, force: bool = False) -> dict:
         with conn_or_engine.begin() as conn:
             return run_sync(_screen_all_steps(force), conn)
     return run_sync(_screen_all_steps(force), conn_or_engine)
+
+
+def refresh_constraints(conn_or_engine) -> dict:
+    """Rebuild the subdivided constraint pieces of every changed layer (call it after an import).
+
+    Screening does this itself when it finds them stale; calling it right after a layer is
+    imported moves that cost out of the first screening. Returns ``{active_rules, inactive_rules}``.
+    """
+    from sqlalchemy import Engine
+
+    def run(conn) -> dict:
+        conn.exec_driver_sql(NO_JIT)
+        active, inactive = run_sync(_prepare_steps(), conn)
+        return {"active_rules": len(active), "inactive_rules": inactive}
+
+    if isinstance(conn_or_engine, Engine):
+        with conn_or_engine.begin() as conn:
+            return run(conn)
+    return run(conn_or_engine)
 
 
 async def screen_all_async(conn, force: bool = False) -> dict:
@@ -826,7 +954,7 @@ async def project_conflicts(conn, project_id: str) -> dict:
     freshness = await ensure_fresh(conn)
     rows = await conn.fetch(
         f"""
-        SELECT c.*, {RULE_FIELDS}, ST_AsGeoJSON(c.geom, 6) AS geometry
+        SELECT c.*, {RULE_FIELDS}, ST_AsGeoJSON(ST_Transform(c.geom, 4326), 6) AS geometry
         FROM project_conflict c
         JOIN conflict_rule r ON r.rule_code = c.rule_code AND r.version = c.rule_version
         WHERE c.project_id = $1
@@ -862,7 +990,7 @@ async def list_conflicts(conn, district: str | None = None, severity: str | None
     rows = await conn.fetch(
         f"""
         SELECT c.*, {RULE_FIELDS}, p.name_vi AS project_name, p.district_codes, p.sector,
-               ST_AsGeoJSON(c.geom, 6) AS geometry
+               ST_AsGeoJSON(ST_Transform(c.geom, 4326), 6) AS geometry
         FROM project_conflict c
         JOIN conflict_rule r ON r.rule_code = c.rule_code AND r.version = c.rule_version
         JOIN project p ON p.project_id = c.project_id
@@ -911,6 +1039,7 @@ async def resolve_district(conn, district: str) -> str:
 
 
 def _zone_blocks_steps(zone_id: str | None) -> Steps:
+    yield Execute(NO_JIT, {})
     active, _ = yield from _prepare_steps()
     rules = [r for r in active if r["severity"] == "block"]
     if not rules:
@@ -1054,6 +1183,7 @@ def _check_footprint_steps(geojson: str) -> Steps:
 
 
 def _screen_footprint_steps(geojson: str, sector: str | None, districts: list[str]) -> Steps:
+    yield Execute(NO_JIT, {})
     check = yield from _check_footprint_steps(geojson)
     if not check["valid"]:
         raise Unprocessable(f"the footprint is not a valid geometry: {check['reason']}")
@@ -1067,7 +1197,7 @@ def _screen_footprint_steps(geojson: str, sector: str | None, districts: list[st
     if active:
         rows = yield Fetch(
             f"""
-            SELECT e.*, {RULE_FIELDS}, ST_AsGeoJSON(e.geom, 6) AS geometry
+            SELECT e.*, {RULE_FIELDS}, ST_AsGeoJSON(ST_Transform(e.geom, 4326), 6) AS geometry
             FROM ({_evaluation_sql(DRAWN_FOOTPRINT, active)}) e
             JOIN conflict_rule r ON r.rule_code = e.rule_code AND r.version = e.rule_version
             """,

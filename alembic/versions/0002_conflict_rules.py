@@ -58,7 +58,8 @@ CREATE TABLE project_conflict (
     constraint_geometry_quality text,
     project_geometry_quality text,
     evidence jsonb NOT NULL DEFAULT '{}'::jsonb,
-    geom geometry(Geometry, 4326),
+    -- the overlapping part in VN-2000 / TM-3 106-30 metres (EPSG:9213); the API serves it in 4326
+    geom geometry(Geometry, 9213),
     data_version bigint NOT NULL,
     evaluated_at timestamptz NOT NULL DEFAULT now(),
     FOREIGN KEY (rule_code, rule_version) REFERENCES conflict_rule (rule_code, version) ON DELETE CASCADE

@@ -122,7 +122,10 @@ def test_known_overlap_distance_severity_and_legal_basis(engine, rules_loaded):
             text("SELECT legal_basis FROM conflict_rule WHERE rule_code = 'LU-RDD'")
         ).scalar_one()
         highlighted_ha = conn.execute(
-            text("SELECT ST_Area(geom::geography) / 1e4 FROM project_conflict WHERE id = :i"),
+            text(
+                "SELECT ST_Area(ST_Transform(geom, 4326)::geography) / 1e4 "
+                "FROM project_conflict WHERE id = :i"
+            ),
             {"i": rdd["id"]},
         ).scalar_one()
     assert "16/2017/QH14" in basis
