@@ -173,31 +173,37 @@ def read_rules_csv(path: Path = RULES_CSV) -> list[dict]:
     return rows
 
 
-def load_rules(conn, path: Path = RULES_CSV) -> int:
-    """Replace the rule catalog with the CSV inside the caller's transaction; return the rule count."""
-    from sqlalchemy import text
-
-    rows = read_rules_csv(path)
+def _load_rules_steps(rows: list[dict]) -> Steps:
     keys = [(r["rule_code"], r["version"]) for r in rows]
-    existing = conn.execute(text("SELECT rule_code, version FROM conflict_rule")).all()
-    for code, version in existing:
-        if (code, version) not in keys:
-            conn.execute(
-                text("DELETE FROM conflict_rule WHERE rule_code = :c AND version = :v"),
-                {"c": code, "v": version},
+    existing = yield Fetch("SELECT rule_code, version FROM conflict_rule", {})
+    for row in existing:
+        if (row["rule_code"], row["version"]) not in keys:
+            yield Execute(
+                "DELETE FROM conflict_rule WHERE rule_code = :c AND version = :v",
+                {"c": row["rule_code"], "v": row["version"]},
             )
     columns = ", ".join(RULE_COLUMNS)
     binds = ", ".join(f":{c}" for c in RULE_COLUMNS)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in RULE_COLUMNS if c not in ("rule_code", "version"))
     for row in rows:
-        conn.execute(
-            text(
-                f"INSERT INTO conflict_rule ({columns}) VALUES ({binds}) "
-                f"ON CONFLICT (rule_code, version) DO UPDATE SET {updates}"
-            ),
+        yield Execute(
+            f"INSERT INTO conflict_rule ({columns}) VALUES ({binds}) "
+            f"ON CONFLICT (rule_code, version) DO UPDATE SET {updates}",
             row,
         )
     return len(rows)
+
+
+def load_rules(conn, path: Path = RULES_CSV) -> int:
+    """Replace the rule catalog with the CSV inside the caller's transaction; return the rule count."""
+    return run_sync(_load_rules_steps(read_rules_csv(path)), conn)
+
+
+def _ensure_rules_steps() -> Steps:
+    """A database whose catalog was never loaded gets the shipped one (never an empty rule set)."""
+    rows = yield Fetch("SELECT EXISTS (SELECT 1 FROM conflict_rule) AS loaded", {})
+    if not rows[0]["loaded"]:
+        yield from _load_rules_steps(read_rules_csv())
 
 
 def compile_filter(expr: str | None) -> str:
@@ -748,6 +754,7 @@ def _screen_all_steps(force: bool = False) -> Steps:
     started = time.perf_counter()
     yield Execute(NO_JIT, {})
     yield Execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})", {})
+    yield from _ensure_rules_steps()
     state = yield from _state_steps()
     if not state["stale"] and not force:
         return {"recomputed": False, **_summary(state)}

@@ -74,6 +74,17 @@ def stored(engine, project_id: str) -> dict[str, list[dict]]:
         return out
 
 
+def test_an_unloaded_rule_catalog_is_loaded_by_the_first_screening(engine):
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM conflict_rule"))
+    summary = screening.screen_all(engine)
+    assert summary["recomputed"] is True
+    with engine.connect() as conn:
+        codes = set(conn.execute(text("SELECT rule_code FROM conflict_rule")).scalars())
+    assert codes == {r["rule_code"] for r in screening.read_rules_csv()}
+    assert summary["active_rules"] + len(summary["inactive_rules"]) == len(codes)
+
+
 @pytest.fixture(scope="module")
 def rules_loaded(engine):
     with engine.begin() as conn:
