@@ -35,7 +35,7 @@ def _features_sql(table: str) -> str:
     """
 
 
-async def designations(conn, geometry_json: str | None) -> list[dict]:
+async def designations(conn, geometry_json: str | None, subject_id: str | None = None) -> list[dict]:
     """For every map sheet: the features of each loaded layer at/near the footprint, or why none."""
     sheets: dict[str, dict] = {}
     for row in await conn.fetch(LAYERS_SQL):
@@ -64,6 +64,8 @@ async def designations(conn, geometry_json: str | None) -> list[dict]:
         if layer["loaded"] and geometry_json:
             for f in await conn.fetch(_features_sql(row["table_name"]), geometry_json):
                 item = dict(f)
+                if subject_id and item["fid"] == subject_id:
+                    continue  # the project itself, as drawn on the projects sheet
                 (layer["at"] if item["distance_m"] == 0 else layer["nearby"]).append(item)
         sheet["layers"].append(layer)
     out = []
@@ -123,7 +125,7 @@ async def project_conformity(conn, project_id: str) -> dict:
     return {
         **report,
         "footprint": orjson.loads(row["geometry"]) if row["geometry"] else None,
-        "sheets": await designations(conn, row["geometry"]),
+        "sheets": await designations(conn, row["geometry"], subject_id=project_id),
         "live_view_url": live_view_url(centroid),
     }
 

@@ -126,3 +126,16 @@ def test_investor_view_opens_on_the_site_finder(live_server, open_page, screened
     assert "chưa công bố diện tích trống" in summary
     page.screenshot(path=str(output_dir / "tools_site_finder.png"))
     assert page.pv_errors == [] and page.pv_external_requests() == []
+
+
+def test_conformity_sheet_prints_on_a4(live_server, chromium, screened, output_dir):
+    context = chromium.new_context(viewport={"width": 900, "height": 1200})
+    page = context.new_page()
+    page.goto(live_server + "/projects/PRJ-11/conformity", wait_until="networkidle")
+    assert page.locator("svg.pv-sheet-map polygon").count() >= 2  # footprint + the overlapping part
+    assert page.locator('[data-verdict="conflicts"]').count() == 1
+    page.screenshot(path=str(output_dir / "conformity_PRJ-11.png"), full_page=True)
+    pdf = page.pdf(format="A4")  # the print stylesheet lays it out on A4 pages
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    (output_dir / "conformity_PRJ-11.pdf").write_bytes(pdf)
+    context.close()
