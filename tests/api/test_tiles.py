@@ -253,6 +253,8 @@ def test_zooms_above_the_store_are_rendered_live(client, engine, parcels):
 def test_a_stored_tile_outside_the_layer_is_empty(client, parcels):
     response = client.get(f"/api/collections/{PARCELS}/tiles/WebMercatorQuad/12/0/0")
     assert response.status_code == 200 and response.content == b""
+    combined = client.get("/api/tiles/WebMercatorQuad/12/0/0", params={"collections": f"{PARCELS},districts"})
+    assert combined.status_code == 200 and combined.content == b""
 
 
 def test_combined_tile_mixes_stored_and_live_layers(client, parcels):
