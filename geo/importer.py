@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Connection, Engine, text
 
 from geo.errors import Unprocessable
+from geo.screening import refresh_constraints
 from geo.store import (
     LAYER_SCHEMA,
     InvalidLayerKey,
@@ -969,6 +970,8 @@ def import_any(
             version = bump_data_version(conn, f"import {dataset.label} → {keys}"[:500])
             for item in prepared:  # big layers get their tiles rendered now, replacing the old ones
                 refresh_stored_tiles(conn, item.result.layer_key)
+            # a constraint layer's subdivided pieces are rebuilt with it, not at the next screening
+            refresh_constraints(conn)
     except ImportError_:
         raise
     except Exception as exc:  # a database failure mid-import: the transaction rolled back

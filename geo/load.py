@@ -18,6 +18,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine, text
 
+from geo.screening import load_rules
 from geo.settings import DATA_DIR
 from geo.store import (
     LAYER_SCHEMA,
@@ -1351,6 +1352,7 @@ def load_all(engine: Engine, sheets_csv: Path | None = None, console=None) -> di
         lookups = _load_admin(conn, changes)
         _say(console, "loading plan facts, zones and projects …")
         _load_facts(conn, changes)
+        load_rules(conn)
         _load_zones(conn, lookups, changes)
         new_projects = _load_projects(conn, lookups, changes)
         protected = _protected_areas(conn, lookups, changes)
