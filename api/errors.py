@@ -2,9 +2,9 @@
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.responses import OrjsonResponse
 from geo.errors import Conflict, InvalidParameter, NotFound, PayloadTooLarge, PlanviewError, Unprocessable
 
 STATUS_BY_ERROR: dict[type[PlanviewError], int] = {
@@ -16,20 +16,20 @@ STATUS_BY_ERROR: dict[type[PlanviewError], int] = {
 }
 
 
-def _body(status: int, code: str, description: str) -> ORJSONResponse:
-    return ORJSONResponse(status_code=status, content={"code": code, "description": description})
+def _body(status: int, code: str, description: str) -> OrjsonResponse:
+    return OrjsonResponse(status_code=status, content={"code": code, "description": description})
 
 
 def register_error_handlers(app: FastAPI) -> None:
     """Map typed errors, validation errors and HTTP errors to ``{"code", "description"}`` JSON."""
 
     @app.exception_handler(PlanviewError)
-    async def planview_error(request: Request, exc: PlanviewError) -> ORJSONResponse:
+    async def planview_error(request: Request, exc: PlanviewError) -> OrjsonResponse:
         status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(exc, t)), 400)
         return _body(status, type(exc).__name__, str(exc))
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> ORJSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> OrjsonResponse:
         parts = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body"))
@@ -37,6 +37,6 @@ def register_error_handlers(app: FastAPI) -> None:
         return _body(400, "InvalidParameter", "; ".join(parts) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> ORJSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> OrjsonResponse:
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
         return _body(exc.status_code, code, str(exc.detail))

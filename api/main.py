@@ -5,10 +5,10 @@ from importlib import import_module
 
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import ORJSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import register_error_handlers
+from api.responses import OrjsonResponse
 from api.settings import api_settings
 from geo.database import create_pool
 from geo.settings import REPO_ROOT
@@ -43,7 +43,7 @@ def create_app() -> FastAPI:
         description="OGC API – Features, vector tiles and planning tools over the Bắc Kạn provincial plan.",
         version="0.1.0",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
+        default_response_class=OrjsonResponse,
     )
     register_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)

@@ -2,9 +2,10 @@
 
 import asyncpg
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import Response
 
 from api.deps import CACHE_CONTROL, catalog_cache, connection, etag_for, not_modified
+from api.responses import OrjsonResponse
 from geo.catalog import CatalogCache, sheet_catalog
 
 router = APIRouter(prefix="/api", tags=["sheets"])
@@ -25,4 +26,4 @@ async def sheets(
     if body is None:
         body = await sheet_catalog(conn, catalog)
         cache.derived[("sheets", catalog.data_version)] = body
-    return ORJSONResponse(body, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
+    return OrjsonResponse(body, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})

@@ -3,7 +3,7 @@
 import asyncpg
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import ORJSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from isal import isal_zlib
 
 from api.deps import (
@@ -18,6 +18,7 @@ from api.deps import (
     pool,
     tile_cache,
 )
+from api.responses import OrjsonResponse
 from geo.catalog import Catalog, CatalogCache, Collection, collection_summary
 from geo.errors import InvalidParameter
 from geo.features import ItemsQuery, StreamProgress, check_query, item, items_csv, items_page, stream_items
@@ -100,7 +101,7 @@ def _collection_json(request: Request, c: Collection) -> dict:
 
 def _cached_json(request: Request, version: int, body: dict) -> Response:
     etag = etag_for(request, version)
-    return not_modified(request, etag) or ORJSONResponse(
+    return not_modified(request, etag) or OrjsonResponse(
         body, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL}
     )
 

@@ -2,9 +2,9 @@
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import ORJSONResponse
 
 from api.deps import connection
+from api.responses import OrjsonResponse
 from geo.here import what_is_here
 from geo.projects import list_districts
 from geo.search import MAX_LIMIT, search_places
@@ -17,9 +17,9 @@ async def search(
     q: str = Query("", description="Name or part of it: 'cho moi', 'Chợ Mới' and 'CHO MOI' are the same"),
     limit: int = Query(10, ge=1, le=MAX_LIMIT),
     conn: asyncpg.Connection = Depends(connection),
-) -> ORJSONResponse:
+) -> OrjsonResponse:
     """Best matches first: exact, then prefix, then contains; then by kind and name."""
-    return ORJSONResponse({"results": await search_places(conn, q, limit)})
+    return OrjsonResponse({"results": await search_places(conn, q, limit)})
 
 
 @router.get(
@@ -29,12 +29,12 @@ async def here(
     lon: float | None = Query(None, description="Longitude, WGS 84 degrees"),
     lat: float | None = Query(None, description="Latitude, WGS 84 degrees"),
     conn: asyncpg.Connection = Depends(connection),
-) -> ORJSONResponse:
+) -> OrjsonResponse:
     """The click panel's content for one point."""
-    return ORJSONResponse(await what_is_here(conn, lon, lat))
+    return OrjsonResponse(await what_is_here(conn, lon, lat))
 
 
 @router.get("/districts", summary="The 8 pre-2025 districts with bbox and project counts")
-async def districts(conn: asyncpg.Connection = Depends(connection)) -> ORJSONResponse:
+async def districts(conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
     """Districts of Bắc Kạn as they were until 30 June 2025."""
-    return ORJSONResponse({"districts": await list_districts(conn)})
+    return OrjsonResponse({"districts": await list_districts(conn)})

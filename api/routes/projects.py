@@ -5,10 +5,11 @@ import io
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import ORJSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import connection
+from api.responses import OrjsonResponse
 from geo.projects import (
     MAX_NOTE_CHARS,
     get_project,
@@ -53,32 +54,32 @@ async def projects(
     sector: str | None = Query(None, description="Part of the sector name"),
     q: str | None = Query(None, description="Part of the project name or id"),
     conn: asyncpg.Connection = Depends(connection),
-) -> ORJSONResponse:
+) -> OrjsonResponse:
     """Project summaries and counts over the same filtered set."""
-    return ORJSONResponse(await list_projects(conn, district, status, sector, q))
+    return OrjsonResponse(await list_projects(conn, district, status, sector, q))
 
 
 @router.get("/projects/{project_id}", summary="Full record of a project with its history")
-async def project(project_id: str, conn: asyncpg.Connection = Depends(connection)) -> ORJSONResponse:
+async def project(project_id: str, conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
     """Every column, the zone, the districts by name and the status history, newest first."""
-    return ORJSONResponse(await get_project(conn, project_id))
+    return OrjsonResponse(await get_project(conn, project_id))
 
 
 @router.get("/projects/{project_id}/history", summary="Status history of a project, newest first")
-async def history(project_id: str, conn: asyncpg.Connection = Depends(connection)) -> ORJSONResponse:
+async def history(project_id: str, conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
     """The recorded status events."""
-    return ORJSONResponse({"project_id": project_id, "history": await project_history(conn, project_id)})
+    return OrjsonResponse({"project_id": project_id, "history": await project_history(conn, project_id)})
 
 
 @router.post("/projects/{project_id}/status", summary="Record a status change (transactional)")
 async def change_status(
     project_id: str, change: StatusChange, conn: asyncpg.Connection = Depends(connection)
-) -> ORJSONResponse:
+) -> OrjsonResponse:
     """Insert the event, update the project and bump the data version in one transaction."""
     updated = await record_status(
         conn, project_id, change.status, change.progress_pct, change.note, change.recorded_by
     )
-    return ORJSONResponse(updated)
+    return OrjsonResponse(updated)
 
 
 @router.get(
@@ -93,7 +94,7 @@ async def implementation(
     """JSON or CSV (UTF-8 with BOM so spreadsheet programs read the Vietnamese names)."""
     report = await implementation_report(conn, year, district)
     if f == "json":
-        return ORJSONResponse(report)
+        return OrjsonResponse(report)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
