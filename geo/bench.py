@@ -658,10 +658,6 @@ def run(parcels: int, quick: bool, anchor: bool, console: Console) -> dict:
         started = time.perf_counter()
         load_all(engine)
         extra["load_seconds"] = round(time.perf_counter() - started, 2)
-        from geo.screening import load_rules
-
-        with engine.begin() as conn:
-            extra["conflict_rules"] = load_rules(conn)
         path = build_parcel_file(engine, parcels, workdir, console)
         started = time.perf_counter()
         result = import_any(

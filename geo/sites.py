@@ -51,45 +51,65 @@ def _unknown(value):
     return value if value is not None else "unknown"
 
 
-def _rank(site: dict) -> tuple[float, list[str]]:
-    """A score (higher is better) and the reasons that made it, in words."""
-    score, why = 0.0, []
+def _rank(site: dict) -> tuple[float, list[str], list[str]]:
+    """A score (higher is better) and the reasons that made it, in English and in Vietnamese."""
+    score, why_en, why_vi = 0.0, [], []
+
+    def say(en: str, vi: str) -> None:
+        why_en.append(en)
+        why_vi.append(vi)
+
     available = site["area_available_ha"]
     if available is None:
-        why.append("available area not published (unknown) — ask the management board")
+        say(
+            "available area not published (unknown) — ask the management board",
+            "diện tích còn trống chưa công bố — liên hệ ban quản lý",
+        )
     else:
         score += min(available, 300) / 10
-        why.append(f"{available:g} ha available")
+        say(f"{available:g} ha available", f"còn trống {available:g} ha")
     if site["area_planned_ha"] is not None:
-        why.append(f"{site['area_planned_ha']:g} ha planned")
+        say(f"{site['area_planned_ha']:g} ha planned", f"quy hoạch {site['area_planned_ha']:g} ha")
     road = site["distance_national_road_km"]
     if road is None:
-        why.append("distance to a national road unknown (no published location)")
+        say(
+            "distance to a national road unknown (no published location)",
+            "chưa rõ khoảng cách tới quốc lộ (vị trí chưa công bố)",
+        )
     else:
         score += max(0.0, 20 - road)
         ref = site["nearest_national_road"] or "national road"
-        why.append(f"{road:g} km from {ref} (only QL3 is mapped: other national roads may be closer)")
+        say(
+            f"{road:g} km from {ref} (only QL3 is mapped: other national roads may be closer)",
+            f"cách {ref} {road:g} km (mới có dữ liệu QL3: quốc lộ khác có thể gần hơn)",
+        )
     city = site["distance_city_km"]
     if city is None:
-        why.append("distance to Bắc Kạn city unknown (no published location)")
+        say(
+            "distance to Bắc Kạn city unknown (no published location)",
+            "chưa rõ khoảng cách tới TP Bắc Kạn (vị trí chưa công bố)",
+        )
     else:
         score += max(0.0, 40 - city) / 2
-        why.append(f"{city:g} km from Bắc Kạn city")
+        say(f"{city:g} km from Bắc Kạn city", f"cách TP Bắc Kạn {city:g} km")
     status = (site["status"] or "").lower()
     if "existing" in status or "operat" in status:
         score += 5
-        why.append("already operating (infrastructure in place)")
+        say("already operating (infrastructure in place)", "đang hoạt động (đã có hạ tầng)")
     elif status:
-        why.append(f"status: {site['status']}")
+        say(f"status: {site['status']}", f"tình trạng: {site['status']}")
     if site["blocking_conflicts"]:
         score -= 50
         names = ", ".join(
             sorted({c["constraint_name"] or c["rule_code"] for c in site["blocking_conflicts"]})
         )
-        why.append(f"blocking conflict with {names}")
+        say(f"blocking conflict with {names}", f"xung đột chặn với {names}")
     if site["geometry_quality"] == "approximate":
-        why.append("footprint approximate (placed in its commune): distances are indicative")
-    return round(score, 2), why
+        say(
+            "footprint approximate (placed in its commune): distances are indicative",
+            "ranh giới gần đúng (đặt trong xã): khoảng cách chỉ mang tính tham khảo",
+        )
+    return round(score, 2), why_en, why_vi
 
 
 def _site(row: dict, blocks: dict[str, list[dict]]) -> dict:
@@ -100,7 +120,7 @@ def _site(row: dict, blocks: dict[str, list[dict]]) -> dict:
     site["blocking_conflicts"] = blocks.get(site["zone_id"], [])
     site["available"] = _unknown(site["area_available_ha"])
     site["occupied"] = _unknown(site["area_occupied_ha"])
-    site["score"], site["why"] = _rank(site)
+    site["score"], site["why"], site["why_vi"] = _rank(site)
     return site
 
 

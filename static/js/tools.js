@@ -108,6 +108,8 @@ const TEXT = {
 // Read when the module loads, before main.js writes the current tab into the hash.
 const TAB_IN_PERMALINK = /(^|[#&])tab=/.test(location.hash);
 const SEVERITY_COLOURS = { block: "#b2182b", review: "#e66101", info: "#2166ac" };
+// replaceChildren() would print optional parts that are absent as the text "null"
+const fill = (el, ...kids) => el.replaceChildren(...kids.filter((k) => k !== null && k !== undefined));
 
 export function initTools(ctx) {
   const tr = (key) => TEXT[ctx.lang()]?.[key] ?? TEXT.vi[key] ?? ctx.t(key);
@@ -161,12 +163,12 @@ export function initTools(ctx) {
   async function renderConflicts() {
     const root = panels.conflicts;
     if (!root) return;
-    root.replaceChildren(h("h3", {}, tr("conflicts_title")), h("p", { class: "pv-small" }, tr("conflicts_loading")));
+    fill(root, h("h3", {}, tr("conflicts_title")), h("p", { class: "pv-small" }, tr("conflicts_loading")));
     let data;
     try {
       data = await ctx.api("/conflicts", { severity: state.severity, district: ctx.district?.code });
     } catch (err) {
-      root.replaceChildren(h("h3", {}, tr("conflicts_title")), h("p", { class: "pv-error", role: "alert" }, err.message));
+      fill(root, h("h3", {}, tr("conflicts_title")), h("p", { class: "pv-error", role: "alert" }, err.message));
       return;
     }
     const select = h(
@@ -178,7 +180,7 @@ export function initTools(ctx) {
     const list = data.conflicts.length
       ? h("ul", { class: "pv-conflict-list" }, data.conflicts.map((c) => conflictItem(c, { project: c.project })))
       : h("p", {}, tr("conflicts_none"));
-    root.replaceChildren(h("h3", {}, tr("conflicts_title")), select, h("p", { class: "pv-small pv-conflict-counts" }, counts), list, inactiveList(data.inactive_rules));
+    fill(root, h("h3", {}, tr("conflicts_title")), select, h("p", { class: "pv-small pv-conflict-counts" }, counts), list, inactiveList(data.inactive_rules));
   }
 
   // ------------------------------------------------------------ the screening tool
@@ -205,15 +207,15 @@ export function initTools(ctx) {
     const out = panels.screening?.querySelector(".pv-screen-result");
     if (!out) return;
     if (!state.footprint) {
-      out.replaceChildren(h("p", { class: "pv-error", role: "alert" }, tr("no_footprint")));
+      fill(out, h("p", { class: "pv-error", role: "alert" }, tr("no_footprint")));
       return;
     }
-    out.replaceChildren(h("p", { class: "pv-small" }, tr("conflicts_loading")));
+    fill(out, h("p", { class: "pv-small" }, tr("conflicts_loading")));
     const params = { sector: panels.screening.querySelector("[name=sector]").value.trim(), district: panels.screening.querySelector("[name=district]").value.trim() };
     try {
       state.report = await ctx.api("/screen", params, { method: "POST", body: footprintBody(), headers: { "Content-Type": "application/json", Accept: "application/json" } });
     } catch (err) {
-      out.replaceChildren(h("p", { class: "pv-error", role: "alert", dataset: { status: err.status } }, err.message));
+      fill(out, h("p", { class: "pv-error", role: "alert", dataset: { status: err.status } }, err.message));
       return;
     }
     renderReport(out, state.report, params);
@@ -224,7 +226,7 @@ export function initTools(ctx) {
     const area = report.subject.area_ha ? h("p", { class: "pv-small" }, `${num(report.subject.area_ha, 2)} ha · ${tr("not_stored")}`) : null;
     const list = report.conflicts.length ? h("ul", { class: "pv-conflict-list" }, report.conflicts.map((c) => conflictItem(c))) : h("p", {}, tr("conflicts_none"));
     const print = h("button", { type: "button", class: "pv-print-sheet", onclick: () => openConformity(params) }, tr("print_sheet"));
-    out.replaceChildren(verdict, area, list, inactiveList(report.inactive_rules), print);
+    fill(out, verdict, area, list, inactiveList(report.inactive_rules), print);
     const hits = report.conflicts.filter((c) => c.geometry).map((c) => ({ type: "Feature", properties: { severity: c.severity }, geometry: c.geometry }));
     if (hits.length) ctx.highlight({ type: "FeatureCollection", features: hits }, { fit: false, style: { color: "#b2182b", fillOpacity: 0.35 } });
   }
@@ -265,7 +267,8 @@ export function initTools(ctx) {
       { type: "button", class: "pv-draw", onclick: () => L.Draw && new L.Draw.Polygon(ctx.map, { showArea: false }).enable() },
       tr("draw"),
     );
-    root.replaceChildren(
+    fill(
+      root,
       h("h3", {}, tr("screen_title")),
       h("div", { class: "pv-tool-row" }, drawButton, h("label", { class: "pv-upload-label" }, tr("upload"), " ", file)),
       h("label", {}, tr("sector"), h("input", { name: "sector", value: sector, maxlength: 80 })),
@@ -297,7 +300,7 @@ export function initTools(ctx) {
       h("label", { class: "pv-inline" }, h("input", { type: "checkbox", name: "no_blocking_conflict" }), ` ${tr("no_block")}`),
       h("button", { type: "submit", class: "pv-find" }, tr("find")),
     );
-    root.replaceChildren(h("h3", {}, tr("sites_title")), form, h("div", { class: "pv-site-results", "aria-live": "polite" }));
+    fill(root, h("h3", {}, tr("sites_title")), form, h("div", { class: "pv-site-results", "aria-live": "polite" }));
   }
 
   async function findSites() {
@@ -316,7 +319,7 @@ export function initTools(ctx) {
     try {
       state.sites = await ctx.api("/sites", params);
     } catch (err) {
-      out.replaceChildren(h("p", { class: "pv-error", role: "alert" }, err.message));
+      fill(out, h("p", { class: "pv-error", role: "alert" }, err.message));
       return;
     }
     renderSites(out, state.sites);
@@ -338,21 +341,22 @@ export function initTools(ctx) {
           `${s.zone_id} · ${tr("available")}: `,
           h("span", { class: s.area_available_ha == null ? "pv-unknown" : "" }, s.area_available_ha == null ? tr("unknown") : `${num(s.area_available_ha, 1)} ha`),
         ),
-        h("ul", { class: "pv-why" }, s.why.map((w) => h("li", {}, w))),
+        h("ul", { class: "pv-why" }, ((ctx.lang() === "vi" && s.why_vi) || s.why).map((w) => h("li", {}, w))),
         h("a", { href: `/sites/${encodeURIComponent(s.zone_id)}?lang=${ctx.lang()}`, target: "_blank", rel: "noopener" }, tr("fact_sheet")),
       ),
     );
     const counts = Object.entries(data.excluded_counts)
       .filter(([, n]) => n)
       .map(([code, n]) => `${n} ${tr(`excl_${code}`)}`);
-    out.replaceChildren(
+    fill(
+      out,
       h("ol", { class: "pv-site-list" }, items),
       data.excluded.length
         ? h(
             "details",
             { class: "pv-excluded" },
             h("summary", {}, `${tr("excluded")}: ${data.excluded.length} (${counts.join(", ")})`),
-            h("ul", {}, data.excluded.map((e) => h("li", { dataset: { zone: e.zone_id } }, `${e.zone_id} ${e.name_vi}: ${e.reasons.map((r) => r.text).join("; ")}`))),
+            h("ul", {}, data.excluded.map((e) => h("li", { dataset: { zone: e.zone_id } }, `${e.zone_id} ${e.name_vi}: ${e.reasons.map((r) => (ctx.lang() === "vi" ? tr(`excl_${r.code}`) : r.text)).join("; ")}`))),
           )
         : null,
     );
@@ -373,7 +377,7 @@ export function initTools(ctx) {
     try {
       report = await ctx.api(`/projects/${encodeURIComponent(id)}/conflicts`);
     } catch (err) {
-      box.replaceChildren(h("span", { class: "pv-error" }, err.message));
+      fill(box, h("span", { class: "pv-error" }, err.message));
       return;
     }
     const lines = report.conflicts.map((c) => `${tr(c.severity)} ${c.rule_code}: ${ctx.lang() === "vi" ? c.message_vi : c.message_en}${c.approximate ? ` (${tr("approximate")})` : ""}`);
@@ -393,10 +397,11 @@ export function initTools(ctx) {
     );
     const sheet = h("a", { href: `/projects/${encodeURIComponent(id)}/conformity?lang=${ctx.lang()}`, target: "_blank", rel: "noopener", title: tr("card_conformity") }, inPopup ? "A4" : tr("card_conformity"));
     if (inPopup) {
-      box.replaceChildren(verdict, " ", sheet);
+      fill(box, verdict, " ", sheet);
       return;
     }
-    box.replaceChildren(
+    fill(
+      box,
       h("h4", {}, tr("card_conflicts")),
       h("p", {}, verdict, " ", sheet),
       report.conflicts.length ? h("ul", { class: "pv-conflict-list" }, report.conflicts.map((c) => conflictItem(c))) : null,
