@@ -269,7 +269,12 @@ export class LayerTree {
         maxNativeZoom: 16,
         opacity: state.opacity,
         vectorTileLayerStyles: {
-          [collection]: (properties) => ({ ...featureStyle(meta, properties), fill: meta.geometry_type !== "line" }),
+          // generalised low-zoom cells (merged parcels) are drawn without outlines, like a land-use raster
+          [collection]: (properties) => ({
+            ...featureStyle(meta, properties),
+            fill: meta.geometry_type !== "line",
+            ...(properties.generalised ? { stroke: false, weight: 0 } : {}),
+          }),
         },
       });
     }
