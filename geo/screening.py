@@ -591,6 +591,7 @@ def _outside_branch(rule: dict) -> str:
                    END AS outside
             FROM f
             WHERE cardinality(f.district_codes) > 0 AND ({_sector_sql(rule)})
+            OFFSET 0  -- computed once: inlined, the difference was recomputed for each use of o.outside
         ) o
         WHERE NOT ST_IsEmpty(o.outside)
           AND (o.fdim < 2 OR ST_Area(o.outside) > 0)
@@ -638,7 +639,8 @@ def _group_branch(rules: list[dict]) -> str:
     )
     # one intersection per (footprint, piece); a piece covered by the footprint (or covering it) is
     # its own intersection, which spares GEOS most of the work on small parcels
-    # (the repeated footprint first: PostGIS caches it as a prepared geometry)
+    # (the repeated footprint first: PostGIS caches it as a prepared geometry); OFFSET 0 keeps the
+    # planner from inlining the piece into each of its uses, which recomputed the intersection 2–3 times
     piece = """CASE WHEN f.fdim = 2 AND ST_Covers(f.geom, p.geom) THEN p.geom
                     WHEN ST_CoveredBy(f.geom, p.geom) THEN f.geom
                     ELSE ST_Intersection(f.geom, p.geom) END"""
@@ -684,7 +686,7 @@ def _group_branch(rules: list[dict]) -> str:
             FROM f
             JOIN screening_part p ON p.source_key = ANY({keys}) AND {join}
             JOIN (VALUES {values}) AS r(rule_code, rule_version, severity, min_ha, min_pct) ON {match}
-            CROSS JOIN LATERAL (SELECT CASE WHEN {touching} THEN {piece} END AS piece) x
+            CROSS JOIN LATERAL (SELECT CASE WHEN {touching} THEN {piece} END AS piece OFFSET 0) x
             WHERE {pair}
             GROUP BY f.fid, r.rule_code, r.rule_version, r.severity, r.min_ha, r.min_pct, p.source_key{group}
         ) g
