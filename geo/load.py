@@ -1156,38 +1156,8 @@ def _load_layer_table(conn: Connection, table: str, features: list[dict]) -> tup
     return len(rows), "rebuilt"
 
 
-ZONE_PROPERTIES = ", ".join(
-    f"'{c}', z.{c}"
-    for c in [
-        "zone_id",
-        "kind",
-        "type_detail",
-        "plan_role",
-        "area_planned_ha",
-        "area_other_ha",
-        "area_occupied_ha",
-        "area_available_ha",
-        "area_notes",
-        "occupancy_note",
-        "status",
-        "plan_horizon",
-        "district_code",
-        "district_name",
-        "commune_code",
-        "commune_name",
-        "commune_new_2025",
-        "decisions",
-        "investor",
-        "capex_vnd_billion",
-        "source_url",
-        "source_url_2",
-        "confidence",
-        "notes",
-        "geometry_quality",
-        "location_level",
-        "geometry_note",
-    ]
-)
+# the view's `name` column already carries name_vi; name_ascii is for search only
+ZONE_PROPERTIES = ", ".join(f"'{c}', z.{c}" for c in ZONE_COLUMNS if c not in ("name_vi", "name_ascii"))
 PROJECT_PROPERTIES = ", ".join(
     f"'{c}', p.{c}"
     for c in [
