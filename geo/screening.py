@@ -451,6 +451,8 @@ def _rule_has_features_steps(rule: dict, keys: list[str]) -> Steps:
 # The evaluation is one long UNION: JIT-compiling it costs seconds and saves nothing on these joins.
 NO_JIT = "SET LOCAL jit = off"
 PREPARED_CACHE_SIZE = 16
+# a source with at most this many pieces is joined by scanning its pieces, not the spatial index
+SMALL_SOURCE_PARTS = 500
 _prepared: dict[tuple, tuple[list[dict], list[dict]]] = {}
 
 PREPARED_KEY_SQL = f"""
@@ -486,6 +488,8 @@ def _prepare_uncached_steps(on_date: date) -> Steps:
     rules = yield Fetch(ACTIVE_RULES_SQL, {"on_date": on_date})
     sources, rule_sources, inactive = yield from _plan_sources_steps(rules)
     yield from _refresh_sources_steps(sources)
+    counts = yield Fetch("SELECT source_key, part_count FROM screening_source_state", {})
+    part_counts = {r["source_key"]: r["part_count"] or 0 for r in counts}
     active = []
     for rule in rules:
         code = rule["rule_code"]
@@ -499,7 +503,7 @@ def _prepare_uncached_steps(on_date: date) -> Steps:
             )
             inactive[code] = f"no feature of {where} does{condition}"
             continue
-        active.append({**rule, "source_keys": keys})
+        active.append({**rule, "source_keys": keys, "source_parts": sum(part_counts.get(k, 0) for k in keys)})
     inactive_rules = [
         {
             "rule_code": r["rule_code"],
@@ -558,11 +562,13 @@ def _outside_branch(rule: dict) -> str:
         {_lit(rule["rule_code"])}::text AS rule_code, {int(rule["version"])} AS rule_version,
         {_lit(rule["severity"])}::text AS severity"""
     min_ha, min_pct = _num(rule["min_overlap_ha"]), _num(rule["min_overlap_pct"])
+    empty = f"ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, {SCREEN_SRID})"
+    # the district pieces (a few dozen) come from the materialized CTE ``district_parts``: one pass
+    # per footprint over them by bounding box is cheaper than probing the shared spatial index
     return f"""
         SELECT o.fid AS subject_id, {head}, o.source_key, NULL::text AS constraint_fid,
                NULL::text AS constraint_name,
-               (SELECT min(p.geometry_quality) FROM screening_part p
-                WHERE p.source_key = '@district' AND p.fid = ANY(o.district_codes))
+               (SELECT min(p.geometry_quality) FROM district_parts p WHERE p.fid = ANY(o.district_codes))
                    AS constraint_geometry_quality,
                o.fq AS subject_geometry_quality,
                false AS constraint_synthetic,
@@ -572,24 +578,23 @@ def _outside_branch(rule: dict) -> str:
                    'assigned_districts', to_jsonb(o.district_codes),
                    'found_in_districts', to_jsonb(
                        (SELECT coalesce(array_agg(DISTINCT p.fid ORDER BY p.fid), '{{}}')
-                        FROM screening_part p
-                        WHERE p.source_key = '@district' AND ST_Intersects(p.geom, o.geom)
+                        FROM district_parts p
+                        WHERE p.geom && o.geom AND ST_Intersects(p.geom, o.geom)
                           AND NOT ST_Touches(p.geom, o.geom)))) AS extra,
                o.farea AS footprint_m2, o.fdim AS footprint_dim
         FROM (
             SELECT f.fid, f.district_codes, f.geometry_quality AS fq, '@district'::text AS source_key,
                    f.geom, f.farea, f.fdim,
-                   CASE WHEN EXISTS (SELECT 1 FROM screening_part p
-                                     WHERE p.source_key = '@district' AND p.fid = ANY(f.district_codes)
-                                       AND ST_CoveredBy(f.geom, p.geom))
-                        THEN ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, {SCREEN_SRID})
-                        ELSE ST_Difference(f.geom, coalesce(
-                            (SELECT ST_Union(p.geom) FROM screening_part p
-                             WHERE p.source_key = '@district' AND p.fid = ANY(f.district_codes)
-                               AND ST_Intersects(p.geom, f.geom)),
-                            ST_SetSRID('GEOMETRYCOLLECTION EMPTY'::geometry, {SCREEN_SRID})))
+                   CASE WHEN d.covered THEN {empty}
+                        ELSE ST_Difference(f.geom, coalesce(ST_Union(d.pieces), {empty}))
                    END AS outside
             FROM f
+            CROSS JOIN LATERAL (
+                SELECT coalesce(bool_or(ST_CoveredBy(f.geom, p.geom)), false) AS covered,
+                       array_agg(p.geom) AS pieces
+                FROM district_parts p
+                WHERE p.fid = ANY(f.district_codes) AND p.geom && f.geom AND ST_Intersects(p.geom, f.geom)
+            ) d
             WHERE cardinality(f.district_codes) > 0 AND ({_sector_sql(rule)})
             OFFSET 0  -- computed once: inlined, the difference was recomputed for each use of o.outside
         ) o
@@ -664,6 +669,14 @@ def _group_branch(rules: list[dict]) -> str:
         if dwithin
         else "g.hit"
     )
+    pieces = "screening_part"
+    if first.get("source_parts", SMALL_SOURCE_PARTS + 1) <= SMALL_SOURCE_PARTS:
+        # a few pieces are scanned once and compared with every footprint by bounding box: cheaper than
+        # probing the shared spatial index (mostly land parcels) once per footprint; OFFSET 0 keeps
+        # the planner from going back to that index
+        pieces = f"(SELECT * FROM screening_part WHERE source_key = ANY({keys}) OFFSET 0)"
+        if dwithin:  # ST_DWithin measures the distance before looking at the boxes
+            join = f"f.geom && ST_Expand(p.geom, {_num(first['distance_m'])}) AND {join}"
     return f"""
         SELECT g.subject_id, g.rule_code, g.rule_version, g.severity, g.source_key, g.constraint_fid,
                g.constraint_name, g.cq AS constraint_geometry_quality, g.fq AS subject_geometry_quality,
@@ -684,7 +697,7 @@ def _group_branch(rules: list[dict]) -> str:
                    {"(array_agg(f.geom))[1]" if dwithin else "NULL::geometry"} AS fgeom,
                    min(f.farea) AS farea, min(f.fdim) AS fdim
             FROM f
-            JOIN screening_part p ON p.source_key = ANY({keys}) AND {join}
+            JOIN {pieces} p ON p.source_key = ANY({keys}) AND {join}
             JOIN (VALUES {values}) AS r(rule_code, rule_version, severity, min_ha, min_pct) ON {match}
             CROSS JOIN LATERAL (SELECT CASE WHEN {touching} THEN {piece} END AS piece OFFSET 0) x
             WHERE {pair}
@@ -708,6 +721,8 @@ def _evaluation_sql(footprints_sql: str, rules: list[dict]) -> str:
     return f"""
     WITH f0 AS ({footprints_sql}),
     f AS MATERIALIZED (SELECT f0.*, ST_Area(f0.geom) AS farea, ST_Dimension(f0.geom) AS fdim FROM f0),
+    district_parts AS MATERIALIZED (
+        SELECT fid, geometry_quality, geom FROM screening_part WHERE source_key = '@district'),
     hits AS ({branches})
     SELECT h.subject_id, h.rule_code, h.rule_version, h.severity,
            round((h.overlap_m2 / 10000.0)::numeric, 4)::double precision AS overlap_ha,
