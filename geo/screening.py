@@ -449,7 +449,8 @@ def _rule_has_features_steps(rule: dict, keys: list[str]) -> Steps:
 
 
 # The evaluation is one long UNION: JIT-compiling it costs seconds and saves nothing on these joins.
-NO_JIT = "SET LOCAL jit = off"
+# work_mem: the land-use pairs (with their intersection pieces) are sorted for grouping in memory, not on disk
+NO_JIT = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"
 PREPARED_CACHE_SIZE = 16
 # a source with at most this many pieces is joined by scanning its pieces, not the spatial index
 SMALL_SOURCE_PARTS = 500
