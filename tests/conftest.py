@@ -74,9 +74,8 @@ def migrate_to_head(url: str) -> None:
 @pytest.fixture(scope="session")
 def template_database(pg_cluster) -> str:
     """A database migrated to head with the shipped Bắc Kạn data loaded, used as a template."""
-    from geo.load import load_all
-
     from geo.database import make_engine
+    from geo.load import load_all
 
     url = pg_cluster.url(TEMPLATE_DB)
     with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
