@@ -305,7 +305,9 @@ def add_synthetic_projects(engine: Engine, count: int, seed: int = SEED) -> int:
     areas_ha = rng.uniform(5, 60, count)
     with engine.begin() as conn:
         sectors = list(
-            conn.execute(text("SELECT DISTINCT sector FROM project WHERE sector IS NOT NULL")).scalars()
+            conn.execute(
+                text("SELECT DISTINCT sector FROM project WHERE sector IS NOT NULL ORDER BY sector")
+            ).scalars()
         )
         sectors = sectors or ["synthetic"]
         conn.execute(text("DELETE FROM project WHERE is_synthetic"))
