@@ -3,8 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-APT_RUN := postgresql-15-postgis-3
-APT_TEST := $(APT_RUN) gdal-bin chromium
+# Debian 12 has postgresql-15-postgis-3; other releases get their own postgresql-NN-postgis-3
+APT_TEST := gdal-bin chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup-run setup-test lint bench clean-db stop
@@ -27,13 +27,16 @@ stop:
 setup-run: apt-run $(VENV)/.installed
 setup-test: apt-test $(VENV)/.installed
 
-# apt: install only the packages that are missing (dpkg -s fails for them)
+# apt: install only what is missing. PostGIS: any installed /usr/lib/postgresql/NN with postgis-3
+# will do; otherwise the release's default PostgreSQL major gets its postgresql-NN-postgis-3.
 apt-run:
-	@missing=$$(for p in $(APT_RUN); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
-	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; fi
+	@if ! ls /usr/lib/postgresql/*/lib/postgis-3.so >/dev/null 2>&1; then \
+	  $(SUDO) apt-get update -q; \
+	  major=$$(apt-cache depends postgresql 2>/dev/null | sed -n 's/.*Depends: postgresql-\([0-9][0-9]*\)$$/\1/p' | head -1); \
+	  echo "installing: postgresql-$${major:-15}-postgis-3"; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q postgresql-$${major:-15}-postgis-3; fi
 
-apt-test:
+apt-test: apt-run
 	@missing=$$(for p in $(APT_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if ! $(PYTHON) -c 'import venv, ensurepip' 2>/dev/null; then missing="$$missing python3-venv"; fi; \
 	if [ -n "$$missing" ]; then echo "installing: $$missing"; \

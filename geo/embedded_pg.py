@@ -1,16 +1,25 @@
-"""A project-local PostgreSQL 15 + PostGIS 3 cluster, run as the ``postgres`` user when root."""
+"""A project-local PostgreSQL + PostGIS 3 cluster (Debian packages), run as ``postgres`` when root."""
 
 import hashlib
 import os
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 
-POSTGIS_LIB = Path("/usr/lib/postgresql/15/lib/postgis-3.so")
+PG_ROOT = Path("/usr/lib/postgresql")
+
+
+def default_pg_bin() -> Path:
+    """The bin dir of the newest installed PostgreSQL that has PostGIS 3 (Debian 12: 15)."""
+    versions = sorted(
+        (d for d in PG_ROOT.glob("*") if (d / "lib" / "postgis-3.so").exists() and d.name.isdigit()),
+        key=lambda d: int(d.name),
+    )
+    return (versions[-1] if versions else PG_ROOT / "15") / "bin"
 
 
 class EmbeddedDatabaseError(RuntimeError):
@@ -23,7 +32,7 @@ class Cluster:
 
     data_dir: Path
     port: int
-    pg_bin: Path = Path("/usr/lib/postgresql/15/bin")
+    pg_bin: Path = field(default_factory=default_pg_bin)
 
     @property
     def log_file(self) -> Path:
@@ -69,10 +78,14 @@ def is_running(cluster: Cluster) -> bool:
 
 def initdb(cluster: Cluster) -> None:
     """Create the cluster (trust auth on 127.0.0.1 only, UTF-8)."""
-    if not (cluster.pg_bin / "initdb").exists() or not POSTGIS_LIB.exists():
+    if (
+        not (cluster.pg_bin / "initdb").exists()
+        or not (cluster.pg_bin.parent / "lib" / "postgis-3.so").exists()
+    ):
         raise EmbeddedDatabaseError(
-            "PostgreSQL 15 + PostGIS 3 are not installed: run "
-            "'apt-get install -y postgresql-15-postgis-3' (make run does this)"
+            f"PostgreSQL with PostGIS 3 is not installed in {cluster.pg_bin.parent}: run "
+            "'apt-get install -y postgresql-15-postgis-3' (or your release's postgresql-NN-postgis-3; "
+            "make run does this)"
         )
     cluster.data_dir.parent.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:

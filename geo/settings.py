@@ -3,7 +3,10 @@
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from geo.embedded_pg import default_pg_bin
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
@@ -18,7 +21,8 @@ class DatabaseSettings(BaseSettings):
     db_dir: Path = REPO_ROOT / "var" / "pg"
     db_port: int = 55432
     db_name: str = "planview"
-    pg_bin: Path = Path("/usr/lib/postgresql/15/bin")
+    # newest installed PostgreSQL with PostGIS 3 (Debian 12: /usr/lib/postgresql/15/bin)
+    pg_bin: Path = Field(default_factory=default_pg_bin)
 
     @property
     def embedded(self) -> bool:

@@ -27,7 +27,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[embedded_pg.Cluster]:
-    """A PostgreSQL 15 + PostGIS cluster of our own, started for this test session only."""
+    """A PostgreSQL + PostGIS cluster of our own, started for this test session only."""
     workdir = Path(tempfile.mkdtemp(prefix="planview-test-", dir="/tmp"))
     cluster = embedded_pg.Cluster(data_dir=workdir / "data", port=_free_port())
     embedded_pg.start(cluster, fast=True)
