@@ -1160,29 +1160,8 @@ def _load_layer_table(conn: Connection, table: str, features: list[dict]) -> tup
 ZONE_PROPERTIES = ", ".join(f"'{c}', z.{c}" for c in ZONE_COLUMNS if c not in ("name_vi", "name_ascii"))
 PROJECT_PROPERTIES = ", ".join(
     f"'{c}', p.{c}"
-    for c in [
-        "project_id",
-        "sector",
-        "is_category",
-        "district_codes",
-        "districts_text",
-        "zone_id",
-        "capital_source",
-        "period",
-        "scale",
-        "decisions",
-        "status",
-        "status_note",
-        "progress_pct",
-        "in_qd1288_appendix",
-        "source_url",
-        "source_url_2",
-        "confidence",
-        "notes",
-        "geometry_quality",
-        "location_level",
-        "geometry_note",
-    ]
+    for c in PROJECT_COLUMNS
+    if c not in ("name_vi", "name_ascii", "is_synthetic", "geom", "updated_at")
 )
 VIEWS = {
     "industrial_zones": f"""
