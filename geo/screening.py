@@ -293,15 +293,21 @@ def _plan_sources_steps(rules: list[dict]) -> Steps:
     data_version = version[0]["version"]
     sources: dict[str, Source] = {}
     rule_sources: dict[str, list[str]] = {}
-    inactive: dict[str, str] = {}
+    inactive: dict[str, tuple[str, str]] = {}  # rule code → why, in English and in Vietnamese
     filters: dict[str, list[str]] = {}
 
-    def layer_source(layer_key: str) -> Source | str:
+    def layer_source(layer_key: str) -> Source | tuple[str, str]:
         layer = catalog.get(layer_key)
         if layer is None:
-            return f"layer '{layer_key}' is not declared in the sheet catalog"
+            return (
+                f"layer '{layer_key}' is not declared in the sheet catalog",
+                f"lớp '{layer_key}' chưa có trong danh mục sơ đồ",
+            )
         if not layer["table_name"] or not layer["relkind"]:
-            return f"layer '{layer_key}' (sheet {layer['sheet_id']}) has no data loaded"
+            return (
+                f"layer '{layer_key}' (sheet {layer['sheet_id']}) has no data loaded",
+                f"lớp '{layer_key}' (sơ đồ {layer['sheet_id']}) chưa có dữ liệu",
+            )
         stamp = f"{layer['table_name']}/{layer['stamp']}"
         if layer["relkind"] == "v":  # views over zones/projects change with every edit
             stamp += f"/v{data_version}"
@@ -312,7 +318,7 @@ def _plan_sources_steps(rules: list[dict]) -> Steps:
         keys: list[str] = []
         if kind in ("layer", "protected_area") or (kind == "landuse" and rule["constraint_layer"]):
             found = layer_source(rule["constraint_layer"] or "")
-            if isinstance(found, str):
+            if isinstance(found, tuple):
                 inactive[code] = found
                 continue
             sources.setdefault(found.key, found)
@@ -332,7 +338,9 @@ def _plan_sources_steps(rules: list[dict]) -> Steps:
             if not keys:
                 inactive[code] = (
                     "no loaded land-use layer (sheets P8, P2.c, P10) carries land-use codes: "
-                    "the land-use plan has no data loaded"
+                    "the land-use plan has no data loaded",
+                    "chưa có lớp sử dụng đất nào (sơ đồ P8, P2.c, P10) mang mã loại đất: "
+                    "quy hoạch sử dụng đất chưa có dữ liệu",
                 )
                 continue
         elif kind == "zone_type":
@@ -518,7 +526,13 @@ def _prepare_uncached_steps(on_date: date) -> Steps:
             condition = (
                 f" match '{rule['constraint_filter']}'" if rule["constraint_filter"] else " have a geometry"
             )
-            inactive[code] = f"no feature of {where} does{condition}"
+            condition_vi = (
+                f" khớp '{rule['constraint_filter']}'" if rule["constraint_filter"] else " có hình học"
+            )
+            inactive[code] = (
+                f"no feature of {where} does{condition}",
+                f"không đối tượng nào của {where}{condition_vi}",
+            )
             continue
         active.append({**rule, "source_keys": keys, "source_parts": sum(part_counts.get(k, 0) for k in keys)})
     inactive_rules = [
@@ -528,7 +542,8 @@ def _prepare_uncached_steps(on_date: date) -> Steps:
             "severity": r["severity"],
             "message_vi": r["message_vi"],
             "message_en": r["message_en"],
-            "reason": inactive[r["rule_code"]],
+            "reason": inactive[r["rule_code"]][0],
+            "reason_vi": inactive[r["rule_code"]][1],
         }
         for r in rules
         if r["rule_code"] in inactive
@@ -1249,10 +1264,20 @@ def _screen_footprint_steps(geojson: str, sector: str | None, districts: list[st
     for rule in active:
         if rule["sectors"] and not sector:
             not_applicable.append(
-                {"rule_code": rule["rule_code"], "reason": "applies to sectors; none given"}
+                {
+                    "rule_code": rule["rule_code"],
+                    "reason": "applies to sectors; none given",
+                    "reason_vi": "áp dụng theo lĩnh vực; chưa nêu lĩnh vực",
+                }
             )
         if rule["constraint_kind"] == "district" and not districts:
-            not_applicable.append({"rule_code": rule["rule_code"], "reason": "no assigned district given"})
+            not_applicable.append(
+                {
+                    "rule_code": rule["rule_code"],
+                    "reason": "no assigned district given",
+                    "reason_vi": "chưa nêu huyện được giao",
+                }
+            )
     return {
         "subject": {
             "kind": "footprint",

@@ -155,7 +155,7 @@ export function initTools(ctx) {
       "details",
       { class: "pv-inactive" },
       h("summary", {}, `${tr("inactive_rules")}: ${rules.length}`),
-      h("ul", {}, rules.map((r) => h("li", { dataset: { rule: r.rule_code } }, h("b", {}, r.rule_code), ` — ${r.reason}`))),
+      h("ul", {}, rules.map((r) => h("li", { dataset: { rule: r.rule_code } }, h("b", {}, r.rule_code), ` — ${(ctx.lang() === "vi" && r.reason_vi) || r.reason}`))),
     );
   }
 
