@@ -4,6 +4,34 @@ import { formatNumber } from "./i18n.js";
 
 const APPROXIMATE_DASH = "6 5";
 const POPUP_OPTIONS = { maxWidth: 340, autoPan: false, pvFit: true }; // main.js pans once the card is laid out
+const RECORDED_BY_KEY = "planview.recordedBy"; // who reported last time on this browser: officials report many projects
+const MAX_NOTE_CHARS = 2000; // geo/projects.py MAX_NOTE_CHARS
+const VIETNAM_TIME = "Asia/Ho_Chi_Minh";
+
+function markerIcon(color) {
+  return L.divIcon({
+    className: "pv-project-marker",
+    html: `<span style="background:${color}"></span>`,
+    iconSize: [16, 16],
+    iconAnchor: [8, 8],
+  });
+}
+
+function rememberedName() {
+  try {
+    return localStorage.getItem(RECORDED_BY_KEY) || "";
+  } catch {
+    return ""; // storage can be disabled; the form still works
+  }
+}
+
+function rememberName(name) {
+  try {
+    localStorage.setItem(RECORDED_BY_KEY, name);
+  } catch {
+    /* storage disabled: nothing to remember */
+  }
+}
 
 /** district_codes may arrive as a JSON array or a Postgres array literal "{058,061}". */
 function districtCodes(p) {
@@ -30,6 +58,12 @@ export class ProjectsOverlay {
     this.cluster = L.markerClusterGroup({ disableClusteringAtZoom: 12, showCoverageOnHover: false, maxClusterRadius: 50 });
     this.footprints = L.layerGroup();
     this.onChange = () => {};
+    // The panel card (record, history, status form) and the annual report link live in the projects tab.
+    this.el.report = h("div", { id: "pv-report", class: "pv-report" });
+    this.el.detail = h("div", { id: "pv-project-detail", hidden: true });
+    this.el.heading.after(this.el.report, this.el.detail);
+    this.detail = null; // {item, record, message: {kind, text}} of the project shown in the panel
+    this.detailSeq = 0;
   }
 
   statusColor(status) {
@@ -56,12 +90,7 @@ export class ProjectsOverlay {
           item.footprint.bindPopup(() => this.card(item), POPUP_OPTIONS);
         }
         item.marker = L.marker(center, {
-          icon: L.divIcon({
-            className: "pv-project-marker",
-            html: `<span style="background:${color}"></span>`,
-            iconSize: [16, 16],
-            iconAnchor: [8, 8],
-          }),
+          icon: markerIcon(color),
           title: projectName(p),
           keyboard: true,
         });
@@ -132,6 +161,8 @@ export class ProjectsOverlay {
     this.renderFilters();
     this.renderList(shown);
     this.renderLegend();
+    this.renderReport();
+    this.renderDetail();
     this.onChange();
   }
 
@@ -238,11 +269,8 @@ export class ProjectsOverlay {
 
   /** Zoom to a project and open its card (projects without a place get their card in the panel). */
   focus(item) {
-    if (!item.marker) {
-      const li = this.el.list.querySelector(`li[data-project="${CSS.escape(item.id)}"]`);
-      if (li && !li.querySelector(".pv-card")) li.append(this.card(item));
-      return;
-    }
+    this.openDetail(item);
+    if (!item.marker) return;
     if (!this.visible) this.show();
     // Past disableClusteringAtZoom the marker stands alone; no animation, so the popup can pan into view.
     const map = this.ctx.map;
@@ -250,7 +278,7 @@ export class ProjectsOverlay {
     item.marker.openPopup();
   }
 
-  card(item) {
+  card(item, inPanel = false) {
     const { t } = this.ctx;
     const lang = this.ctx.lang();
     const p = item.p;
@@ -277,6 +305,174 @@ export class ProjectsOverlay {
         [t("card_location"), h("span", { class: quality === "exact" ? "" : "pv-approx" }, location, p.geometry_note ? ` — ${p.geometry_note}` : "")],
         [t("card_source"), p.source_url ? h("span", {}, sourceLink(p.source_url), p.source_url_2 ? h("br") : null, sourceLink(p.source_url_2)) : null],
       ]),
+      inPanel ? null : h("button", { type: "button", class: "pv-link pv-open-detail", onclick: () => this.openDetail(item) }, t("detail_open")),
     );
+  }
+
+  /** The district the report is for: the district view's, else the district filter's; null = whole province. */
+  reportDistrict() {
+    return this.lockedDistrict || this.filters.district || null;
+  }
+
+  renderReport() {
+    const { t } = this.ctx;
+    const year = new Date().getFullYear();
+    const district = this.reportDistrict();
+    const url = new URL(`${this.ctx.config.api}/reports/implementation`, window.location.origin);
+    url.searchParams.set("year", String(year));
+    if (district) url.searchParams.set("district", district);
+    url.searchParams.set("f", "csv");
+    const scope = district ? this.districtNames.get(district) || district : t("report_scope_all");
+    this.el.report.replaceChildren(
+      h("a", { id: "pv-report-link", href: url.pathname + url.search, download: "", dataset: { district: district || "" } }, t("report_link", { year }), ` — ${scope}`),
+      h("span", { class: "pv-small" }, t("report_deadline")),
+    );
+  }
+
+  /** Show a project's card with its status history and the status form in the projects tab. */
+  async openDetail(item) {
+    const seq = ++this.detailSeq;
+    this.detail = { item, record: null, message: null, loading: true };
+    this.ctx.openTab("projects");
+    this.renderDetail();
+    try {
+      const record = await this.ctx.api(`/projects/${encodeURIComponent(item.id)}`);
+      if (seq !== this.detailSeq) return;
+      this.detail.record = record;
+    } catch (err) {
+      if (seq !== this.detailSeq) return;
+      this.detail.message = { kind: "error", text: this.ctx.t("msg_api_error", { what: this.ctx.t("what_project"), detail: err.message }) };
+    }
+    this.detail.loading = false;
+    this.renderDetail();
+    this.el.detail.scrollIntoView({ block: "start" });
+  }
+
+  closeDetail() {
+    this.detailSeq++;
+    this.detail = null;
+    this.renderDetail();
+  }
+
+  formatWhen(value) {
+    const date = new Date(value);
+    if (Number.isNaN(date.getTime())) return String(value ?? "");
+    const locale = this.ctx.lang() === "vi" ? "vi-VN" : "en-GB";
+    return date.toLocaleString(locale, { dateStyle: "short", timeStyle: "short", timeZone: VIETNAM_TIME });
+  }
+
+  renderDetail() {
+    const box = this.el.detail;
+    if (!this.detail) {
+      box.hidden = true;
+      box.replaceChildren();
+      return;
+    }
+    const { t } = this.ctx;
+    const { item, record, message, loading } = this.detail;
+    const parts = [
+      h(
+        "div",
+        { class: "pv-detail-head" },
+        h("h2", {}, t("detail_title")),
+        h("button", { type: "button", class: "pv-detail-close", onclick: () => this.closeDetail() }, t("detail_close")),
+      ),
+      this.card(item, true),
+    ];
+    if (loading) parts.push(h("p", {}, t("loading")));
+    if (record) parts.push(this.historyTable(record.history || []), this.statusForm(item));
+    if (message) parts.push(h("p", { class: message.kind === "error" ? "pv-error pv-form-message" : "pv-ok pv-form-message", role: "status" }, message.text));
+    box.replaceChildren(...parts);
+    box.hidden = false;
+    box.dataset.project = item.id;
+  }
+
+  historyTable(history) {
+    const { t } = this.ctx;
+    const lang = this.ctx.lang();
+    const section = h("section", { class: "pv-history" }, h("h3", {}, t("history_title")));
+    if (!history.length) {
+      section.append(h("p", { class: "pv-small" }, t("history_none")));
+      return section;
+    }
+    section.append(
+      h(
+        "table",
+        { class: "pv-history-table" },
+        h("thead", {}, h("tr", {}, ["history_date", "history_status", "history_progress", "history_note", "history_by"].map((k) => h("th", {}, t(k))))),
+        h(
+          "tbody",
+          {},
+          history.map((e) =>
+            h(
+              "tr",
+              { class: "pv-history-event", dataset: { status: e.status || "" } },
+              h("td", {}, this.formatWhen(e.recorded_at)),
+              h("td", {}, h("span", { class: "pv-dot", style: { background: this.statusColor(e.status) } }), t(`status_${e.status}`)),
+              h("td", {}, e.progress_pct != null ? `${formatNumber(e.progress_pct, lang, 0)}%` : "—"),
+              h("td", { class: "pv-history-note" }, e.note || ""),
+              h("td", {}, e.recorded_by || ""),
+            ),
+          ),
+        ),
+      ),
+    );
+    return section;
+  }
+
+  statusForm(item) {
+    const { t } = this.ctx;
+    const statuses = Object.keys(this.ctx.config.styles.projectStatus);
+    const status = h("select", { name: "status", id: "pv-status-select" }, statuses.map((s) => h("option", { value: s, selected: s === item.p.status }, t(`status_${s}`))));
+    const progress = h("input", { name: "progress_pct", id: "pv-status-progress", type: "number", min: "0", max: "100", step: "any", inputmode: "decimal" });
+    const note = h("textarea", { name: "note", id: "pv-status-note", rows: "3", maxlength: String(MAX_NOTE_CHARS) });
+    const by = h("input", { name: "recorded_by", id: "pv-status-by", type: "text", autocomplete: "name", value: rememberedName() });
+    const submit = h("button", { type: "submit", id: "pv-status-submit" }, t("update_submit"));
+    // novalidate: the API checks the values and its description is shown under the form
+    const form = h(
+      "form",
+      { class: "pv-status-form", novalidate: true, onsubmit: (event) => { event.preventDefault(); this.submitStatus(item, { status, progress, note, by, submit }); } },
+      h("h3", {}, t("update_title")),
+      h("label", {}, t("update_status"), status),
+      h("label", {}, t("update_progress"), progress),
+      h("label", {}, t("update_note"), note),
+      h("label", {}, t("update_by"), by),
+      submit,
+    );
+    return form;
+  }
+
+  async submitStatus(item, fields) {
+    const { t } = this.ctx;
+    const body = { status: fields.status.value, recorded_by: fields.by.value.trim() };
+    if (fields.progress.value.trim() !== "") body.progress_pct = Number(fields.progress.value);
+    if (fields.note.value.trim() !== "") body.note = fields.note.value;
+    fields.submit.disabled = true;
+    fields.submit.textContent = t("update_saving");
+    const seq = this.detailSeq;
+    let record;
+    try {
+      record = await this.ctx.api(`/projects/${encodeURIComponent(item.id)}/status`, {}, {
+        method: "POST",
+        headers: { Accept: "application/json", "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    } catch (err) {
+      fields.submit.disabled = false;
+      fields.submit.textContent = t("update_submit");
+      const old = this.el.detail.querySelector(".pv-form-message");
+      const line = h("p", { class: "pv-error pv-form-message", role: "alert" }, t("update_failed", { detail: err.message }));
+      old ? old.replaceWith(line) : this.el.detail.append(line);
+      return;
+    }
+    rememberName(body.recorded_by);
+    Object.assign(item.p, { status: record.status, progress_pct: record.progress_pct, status_note: record.status_note });
+    if (item.marker) item.marker.setIcon(markerIcon(this.statusColor(record.status)));
+    if (item.footprint) item.footprint.setStyle(this.footprintStyle(item.p));
+    if (seq === this.detailSeq && this.detail?.item === item) {
+      this.detail.record = record;
+      this.detail.message = { kind: "ok", text: t("update_saved") };
+    }
+    this.refresh(); // live counts, list, and the panel card
   }
 }
