@@ -12,6 +12,7 @@
 //   ctx.panel               {conflicts, siteFinder, screening, tools}: containers in the "Công cụ"
 //                           tab (#pv-conflicts, #pv-site-finder, #pv-screening, #pv-tab-tools)
 //   ctx.openTab(name)       show a panel tab: "layers" | "projects" | "zones" | "here" | "tools"
+//   ctx.openPanel()         open the side panel (it starts closed on phones)
 //   ctx.onLanguageChange(cb)  cb(lang) after the language switch (re-render your labels there)
 //   ctx.highlight(geojson, {fit = true, style})  draw a GeoJSON on top (replaces the previous
 //                           highlight), zoom to it; highlight(null) clears; returns the layer
@@ -184,6 +185,7 @@ const ctx = {
   api,
   panel: { conflicts: $("pv-conflicts"), siteFinder: $("pv-site-finder"), screening: $("pv-screening"), tools: $("pv-tab-tools") },
   openTab,
+  openPanel: () => setPanelOpen(true),
   onLanguageChange: (cb) => languageListeners.push(cb),
   highlight,
   showMessage,

@@ -334,6 +334,7 @@ export class ProjectsOverlay {
     const seq = ++this.detailSeq;
     this.detail = { item, record: null, message: null, loading: true };
     this.ctx.openTab("projects");
+    if (document.body.classList.contains("pv-panel-closed")) this.ctx.openPanel?.();
     this.renderDetail();
     try {
       const record = await this.ctx.api(`/projects/${encodeURIComponent(item.id)}`);
@@ -358,7 +359,7 @@ export class ProjectsOverlay {
     const date = new Date(value);
     if (Number.isNaN(date.getTime())) return String(value ?? "");
     const locale = this.ctx.lang() === "vi" ? "vi-VN" : "en-GB";
-    return date.toLocaleString(locale, { dateStyle: "short", timeStyle: "short", timeZone: VIETNAM_TIME });
+    return date.toLocaleString(locale, { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: VIETNAM_TIME });
   }
 
   renderDetail() {

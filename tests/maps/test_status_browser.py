@@ -59,6 +59,7 @@ def test_status_change_shows_in_history_marker_and_api(live_server, open_page, e
     row = first.inner_text()
     assert "Đang thi công" in row and "35%" in row and "Đã khởi công gói thầu số 1" in row
     assert "Phòng Kinh tế huyện" in row
+    assert str(dt.date.today().year) in row  # the date, written in full
     assert "Đang thi công" in detail.locator(".pv-badge").inner_text()
 
     record = httpx.get(f"{live_server}/api/projects/{project_id}").json()
@@ -82,6 +83,23 @@ def test_status_change_shows_in_history_marker_and_api(live_server, open_page, e
     assert page.evaluate("localStorage.getItem('planview.recordedBy')") == "Phòng Kinh tế huyện"
     assert old_status != "under_construction"
     assert page.pv_errors == []
+
+
+def test_map_card_opens_the_panel_card_even_with_the_panel_closed(live_server, open_page, output_dir):
+    page = open_page("/")
+    page.click("#pv-panel-toggle")
+    assert page.evaluate("document.body.classList.contains('pv-panel-closed')")
+    page.locator(".pv-project-marker").first.click()
+    popup = page.locator(".leaflet-popup .pv-project-card")
+    popup.wait_for()
+    shown_id = popup.get_attribute("data-project")
+    popup.locator(".pv-open-detail").click()
+    detail = page.locator(f'#pv-project-detail[data-project="{shown_id}"]')
+    detail.locator("form.pv-status-form").wait_for()
+    assert not page.evaluate("document.body.classList.contains('pv-panel-closed')")
+    assert detail.is_visible()
+    page.wait_for_timeout(300)  # the panel slides in
+    page.screenshot(path=str(output_dir / "viewer_status_card.png"))
 
 
 def test_status_change_without_a_name_shows_the_error_and_records_nothing(live_server, open_page, engine):
