@@ -19,6 +19,12 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Replace an element's children, skipping null and undefined (replaceChildren would print "null"). */
+export function fill(el, ...kids) {
+  el.replaceChildren(...kids.filter((k) => k !== null && k !== undefined));
+  return el;
+}
+
 /** A link to a source URL, or the text itself when it is not a URL. */
 export function sourceLink(url, label) {
   if (!url) return null;

@@ -1,7 +1,7 @@
 // Planner and investor tools (issue 5): the conflicts list, "draw or upload a footprint and screen
 // it", the site finder, and the conflicts shown on every project card. The context object `ctx` is
 // documented at the top of static/js/main.js.
-import { h } from "./dom.js";
+import { fill, h } from "./dom.js";
 
 const TEXT = {
   vi: {
@@ -109,7 +109,6 @@ const TEXT = {
 const TAB_IN_PERMALINK = /(^|[#&])tab=/.test(location.hash);
 const SEVERITY_COLOURS = { block: "#b2182b", review: "#e66101", info: "#2166ac" };
 // replaceChildren() would print optional parts that are absent as the text "null"
-const fill = (el, ...kids) => el.replaceChildren(...kids.filter((k) => k !== null && k !== undefined));
 
 export function initTools(ctx) {
   const tr = (key) => TEXT[ctx.lang()]?.[key] ?? TEXT.vi[key] ?? ctx.t(key);

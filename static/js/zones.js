@@ -1,5 +1,5 @@
 // Zones overlay: industrial zones (KCN), clusters (CCN) and tourism areas with their land figures.
-import { fieldList, h, sourceLink } from "./dom.js";
+import { fieldList, fill, h, sourceLink } from "./dom.js";
 import { formatNumber } from "./i18n.js";
 
 const KINDS = ["KCN", "CCN", "tourism"];
@@ -96,7 +96,8 @@ export class ZonesOverlay {
 
   render() {
     const { t } = this.ctx;
-    this.el.legend.replaceChildren(
+    fill(
+      this.el.legend,
       h("h3", {}, t("zones_title")),
       h(
         "ul",

@@ -299,3 +299,15 @@ def test_phone_screen_collapses_the_panel(live_server, open_page, output_dir):
     page.wait_for_function("document.getElementById('pv-panel').getBoundingClientRect().left >= 0")
     assert page.locator("#pv-layer-tree details.pv-sheet").first.is_visible()
     page.screenshot(path=str(output_dir / "viewer_phone.png"))
+
+
+@pytest.mark.parametrize("url", ["/", "/?view=planner", "/?view=investor", "/?lang=en&view=investor"])
+def test_no_tab_shows_placeholder_text_for_missing_values(live_server, open_page, url):
+    page = open_page(url)
+    tabs = page.locator("#pv-tabs [data-tab]")
+    for i in range(tabs.count()):
+        tabs.nth(i).click()
+        tab = tabs.nth(i).get_attribute("data-tab")
+        panel_text = page.locator("#pv-panel").inner_text()
+        for junk in ("null", "undefined", "NaN", "[object Object]"):
+            assert not re.search(rf"\b{re.escape(junk)}\b", panel_text), (tab, junk)
