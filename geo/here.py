@@ -67,12 +67,14 @@ SELECT (SELECT version FROM data_version WHERE id = 1) AS data_version,
        (SELECT jsonb_agg(z ORDER BY z.distance_m, z.id) FROM (
             SELECT t.zone_id AS id, t.name_vi AS name, t.kind, t.type_detail, t.status, t.district_name,
                    t.commune_name, t.area_planned_ha::float8 AS area_planned_ha, t.geometry_quality,
-                   t.location_level, t.geometry_note, t.source_url AS source, {_DISTANCE} AS distance_m
+                   t.location_level, t.geometry_note, t.geometry_note_vi, t.source_url AS source,
+                   {_DISTANCE} AS distance_m
             FROM zone t, p WHERE {_NEAR}) z) AS zones,
        (SELECT jsonb_agg(j ORDER BY j.distance_m, j.id) FROM (
             SELECT t.project_id AS id, t.name_vi AS name, t.sector, t.status,
                    t.progress_pct::float8 AS progress_pct,
-                   t.districts_text, t.geometry_quality, t.location_level, t.geometry_note,
+                   t.districts_text, t.geometry_quality, t.location_level,
+                   t.geometry_note, t.geometry_note_vi,
                    t.source_url AS source, {_DISTANCE} AS distance_m
             FROM project t, p WHERE {_NEAR}) j) AS projects,
        -- places the sources give only by district: no site to click on, so name them for the district

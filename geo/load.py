@@ -121,6 +121,11 @@ def _decimal(value: str | None) -> Decimal | None:
         return None
 
 
+def _number_vi(value: Decimal) -> str:
+    """A number as Vietnamese writes it: decimal comma, no trailing zeros (80.30 → 80,3)."""
+    return format(value.normalize(), "f").replace(".", ",")
+
+
 def _split_type(full_name: str, types: tuple[str, ...]) -> tuple[str | None, str]:
     for unit_type in types:
         if full_name.lower().startswith(unit_type.lower() + " "):
@@ -614,6 +619,7 @@ ZONE_COLUMNS = [
     "geometry_quality",
     "location_level",
     "geometry_note",
+    "geometry_note_vi",
 ]
 
 # A circle of ``area`` hectares on the communes' point on surface, clipped to them, built in
@@ -740,18 +746,29 @@ def _load_zones(conn: Connection, lookups: dict, changes: Changes) -> None:
             row["location_level"] = "commune"
             if area is None:
                 shape = "the commune's point on surface" if len(communes) == 1 else "one point per commune"
+                shape_vi = "một điểm trong xã" if len(communes) == 1 else "mỗi xã một điểm"
                 row["geometry_note"] = (
                     f"placed in {names} (2009 polygons) from the plan's list; no area published, so {shape}; "
                     f"{how}"
+                )
+                row["geometry_note_vi"] = (
+                    f"đặt trong {names} (ranh giới xã 2009) theo danh mục của quy hoạch; chưa công bố diện "
+                    f"tích nên chỉ là {shape_vi}; không phải vị trí khảo sát"
                 )
             else:
                 where = "commune" if len(communes) == 1 else "communes"
                 kept = found.footprint_ha or 0
                 clipped = f" ({kept:.0f} ha of the circle lie inside)" if kept < 0.99 * float(area) else ""
+                clipped_vi = f" (còn {kept:.0f} ha nằm trong)" if clipped else ""
                 row["geometry_note"] = (
                     f"placed in {names} (2009 polygons) from the plan's list: a circle of the planned "
                     f"{area} ha on the point on surface, clipped to the {where}{clipped}; not a surveyed "
                     f"boundary; {how}"
+                )
+                row["geometry_note_vi"] = (
+                    f"đặt trong {names} (ranh giới xã 2009) theo danh mục của quy hoạch: hình tròn bằng diện "
+                    f"tích quy hoạch {_number_vi(area)} ha, cắt theo ranh giới "
+                    f"{'xã' if len(communes) == 1 else 'các xã'}{clipped_vi}; không phải ranh giới khảo sát"
                 )
             geoms.append({"zone_id": row["zone_id"], "geom": found.geom})
         else:
@@ -760,6 +777,10 @@ def _load_zones(conn: Connection, lookups: dict, changes: Changes) -> None:
             row["geometry_note"] = (
                 f"the sources name only {'the district' if row['district_code'] else 'the districts'} "
                 f"({row['district_name']}); no site is published, so no geometry; {how}"
+            )
+            row["geometry_note_vi"] = (
+                f"nguồn chỉ nêu {'huyện' if row['district_code'] else 'các huyện'} ({row['district_name']}); "
+                "chưa công bố địa điểm nên không có vị trí trên bản đồ"
             )
     _stage(conn, "zone", ZONE_COLUMNS, rows)
     conn.execute(text("ALTER TABLE _stage_zone ADD COLUMN geom geometry(Geometry, 4326)"))
@@ -799,6 +820,7 @@ PROJECT_COLUMNS = [
     "geometry_quality",
     "location_level",
     "geometry_note",
+    "geometry_note_vi",
 ]
 
 
@@ -847,12 +869,16 @@ def _load_projects(conn: Connection, lookups: dict, changes: Changes) -> list[st
             raise LoadError(f"project_zones.csv: {pid} links unknown zone {zone_id}")
         if zone_id:
             level, note = "zone", f"located at zone {zone_id}: {link['how_linked']}"
+            note_vi = f"đặt theo vị trí của khu {zone_id}"
         elif is_category:
             level, note = "province", "a category of the plan's priority list, not one site: no geometry"
+            note_vi = "một nhóm trong danh mục dự án ưu tiên, không phải một địa điểm: không có vị trí"
         elif len(codes) > 1:
             level, note = "multi_district", "spans several districts and no route is published: no geometry"
+            note_vi = "trải trên nhiều huyện, chưa công bố hướng tuyến: không có vị trí"
         else:
             level, note = "district", "the sources name only the district: no geometry"
+            note_vi = "nguồn chỉ nêu huyện: không có vị trí"
         rows.append(
             {
                 "project_id": pid,
@@ -882,6 +908,7 @@ def _load_projects(conn: Connection, lookups: dict, changes: Changes) -> list[st
                 "geometry_quality": "none",
                 "location_level": level,
                 "geometry_note": note,
+                "geometry_note_vi": note_vi,
             }
         )
     unknown = sorted(set(links) - {r["project_id"] for r in rows})
@@ -893,7 +920,9 @@ def _load_projects(conn: Connection, lookups: dict, changes: Changes) -> list[st
         text(
             "UPDATE _stage_project s SET geom = z.geom, geometry_quality = z.geometry_quality, "
             "geometry_note = s.geometry_note || '; footprint of the zone: ' "
-            "|| coalesce(z.geometry_note, 'none') "
+            "|| coalesce(z.geometry_note, 'none'), "
+            "geometry_note_vi = s.geometry_note_vi || '; ranh giới của khu: ' "
+            "|| coalesce(z.geometry_note_vi, 'không có') "
             "FROM zone z WHERE z.zone_id = s.zone_id"
         )
     )
@@ -968,6 +997,7 @@ def _protected_areas(conn: Connection, lookups: dict, changes: Changes) -> list[
         is_forest = "(RDD)" in (r["category"] or "")
         geom = None
         quality, note = "none", "no public polygon and no honest way to place it (a lake is not a circle)"
+        note_vi = "chưa có ranh giới công khai và không có cách đặt trung thực (hồ không phải hình tròn)"
         core = _decimal(r["core_ha"])
         if is_forest and r["lat_min"] and hosts:
             geom = conn.execute(
@@ -989,12 +1019,21 @@ def _protected_areas(conn: Connection, lookups: dict, changes: Changes) -> list[
                 "published bounding coordinates intersected with the host communes "
                 f"({names}, 2009 polygons); no official polygon is public, so this over-covers the park"
             )
+            note_vi = (
+                f"khung tọa độ đã công bố giao với các xã có vườn ({names}, ranh giới 2009); "
+                "chưa có ranh giới chính thức công khai nên vùng vẽ rộng hơn vườn"
+            )
         elif is_forest and hosts and core is not None:
             geom = conn.execute(text(FOOTPRINT_SQL), {"codes": hosts, "area_ha": core}).one().geom
             quality = "approximate"
             note = (
                 f"a circle of the published core area {core} ha on the host communes "
                 f"({names}, 2009 polygons), clipped to them; no official polygon is public"
+            )
+            note_vi = (
+                f"hình tròn bằng diện tích vùng lõi đã công bố {_number_vi(core)} ha đặt trong các xã có "
+                f"khu bảo tồn ({names}, ranh giới 2009), cắt theo ranh giới xã; "
+                "chưa có ranh giới chính thức công khai"
             )
         facts.append(
             {
@@ -1017,6 +1056,7 @@ def _protected_areas(conn: Connection, lookups: dict, changes: Changes) -> list[
                 "notes": r["notes"],
                 "geometry_quality": quality,
                 "geometry_note": note,
+                "geometry_note_vi": note_vi,
             }
         )
         if geom is not None:
@@ -1038,6 +1078,7 @@ def _protected_areas(conn: Connection, lookups: dict, changes: Changes) -> list[
                         "districts": r["districts"],
                         "confidence": r["confidence"],
                         "geometry_note": note,
+                        "geometry_note_vi": note_vi,
                         "source_url_2": r["source_url_2"],
                         "notes": r["notes"],
                     },
@@ -1074,7 +1115,9 @@ def _base_features(layer_key: str, path: Path) -> list[dict]:
             name = f"Sông chính, {props.get('sub_basin_vi')}"
             quality = "approximate"
             props = dict(
-                props, geometry_note="schematic reach (ADB GMS Atlas), position errors of several km"
+                props,
+                geometry_note="schematic reach (ADB GMS Atlas), position errors of several km",
+                geometry_note_vi="đoạn sông vẽ theo sơ đồ (ADB GMS Atlas), sai số vị trí vài km",
             )
             landuse = "SON"
         features.append(

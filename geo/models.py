@@ -204,6 +204,7 @@ class Zone(Base):
     geometry_quality: Mapped[str] = mapped_column(Text, nullable=False, server_default="none")
     location_level: Mapped[str | None] = mapped_column(Text)
     geometry_note: Mapped[str | None] = mapped_column(Text)
+    geometry_note_vi: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
 
 
@@ -247,6 +248,7 @@ class Project(Base):
     geometry_quality: Mapped[str] = mapped_column(Text, nullable=False, server_default="none")
     location_level: Mapped[str | None] = mapped_column(Text)
     geometry_note: Mapped[str | None] = mapped_column(Text)
+    geometry_note_vi: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
 
@@ -334,3 +336,4 @@ class ProtectedArea(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     geometry_quality: Mapped[str] = mapped_column(Text, nullable=False, server_default="none")
     geometry_note: Mapped[str | None] = mapped_column(Text)
+    geometry_note_vi: Mapped[str | None] = mapped_column(Text)

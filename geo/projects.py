@@ -47,7 +47,8 @@ _SUMMARY = f"""
         'zone_id', p.zone_id, 'period', p.period, 'status', p.status, 'status_note', p.status_note,
         'progress_pct', p.progress_pct, 'confidence', p.confidence, 'is_synthetic', p.is_synthetic,
         'geometry_quality', p.geometry_quality, 'location_level', p.location_level,
-        'geometry_note', p.geometry_note, 'source_url', p.source_url, 'updated_at', p.updated_at,
+        'geometry_note', p.geometry_note,
+        'geometry_note_vi', p.geometry_note_vi, 'source_url', p.source_url, 'updated_at', p.updated_at,
         'bbox', {_BBOX.format(g="p.geom")}, 'centroid', {_CENTROID.format(g="p.geom")})
 """
 

@@ -999,7 +999,8 @@ async def project_conflicts(conn, project_id: str) -> dict:
     project = await conn.fetchrow(
         """
         SELECT project_id, name_vi, name_ascii, sector, district_codes, districts_text, zone_id, status,
-               geometry_quality, location_level, geometry_note, geom IS NOT NULL AS has_geometry,
+               geometry_quality, location_level, geometry_note, geometry_note_vi,
+               geom IS NOT NULL AS has_geometry,
                round((ST_Area(geom::geography) / 10000.0)::numeric, 4)::double precision AS area_ha
         FROM project WHERE project_id = $1
         """,
@@ -1028,6 +1029,9 @@ async def project_conflicts(conn, project_id: str) -> dict:
         "not_screened_reason": None
         if screened
         else (project["geometry_note"] or "the project has no published location, so it cannot be screened"),
+        "not_screened_reason_vi": None
+        if screened
+        else (project["geometry_note_vi"] or "dự án chưa có vị trí công bố nên không thể đối chiếu"),
         "counts": _counts(conflicts),
         "conflicts": conflicts,
         "inactive_rules": inactive,

@@ -28,7 +28,7 @@ SELECT z.zone_id, z.kind, z.type_detail, z.name_vi, z.name_ascii, z.status, z.pl
        z.area_occupied_ha::float8 AS area_occupied_ha, z.area_available_ha::float8 AS area_available_ha,
        z.area_notes, z.occupancy_note, z.decisions, z.investor, z.capex_vnd_billion, z.plan_horizon,
        z.source_url, z.source_url_2, z.confidence, z.notes,
-       z.geometry_quality, z.location_level, z.geometry_note,
+       z.geometry_quality, z.location_level, z.geometry_note, z.geometry_note_vi,
        round(ST_Distance(zg.geom, (SELECT geom FROM seat))::numeric / 1000, 2)::float8 AS distance_city_km,
        (SELECT round(min(ST_Distance(zg.geom, r.geom))::numeric / 1000, 2)::float8 FROM roads r)
            AS distance_national_road_km,

@@ -1,6 +1,6 @@
 // Projects overlay: markers/footprints coloured by status, filters with live counts, clusters, cards, list.
 import { fieldList, h, sourceLink } from "./dom.js";
-import { formatNumber } from "./i18n.js";
+import { formatNumber, geometryNote } from "./i18n.js";
 
 const APPROXIMATE_DASH = "6 5";
 const POPUP_OPTIONS = { maxWidth: 340, autoPan: false, pvFit: true }; // main.js pans once the card is laid out
@@ -285,6 +285,7 @@ export class ProjectsOverlay {
     const quality = p.geometry_quality || (item.marker ? "exact" : "none");
     const level = p.location_level ? t(`level_${p.location_level}`) : null;
     const location = [t(`location_${quality}`), level].filter(Boolean).join(", ");
+    const note = geometryNote(p, this.ctx.lang());
     const progress = p.progress_pct != null ? `${formatNumber(p.progress_pct, lang, 0)}%` : t("card_unknown");
     return h(
       "div",
@@ -302,7 +303,7 @@ export class ProjectsOverlay {
         [t("card_progress"), progress],
         [t("card_scale"), p.scale],
         [t("card_decisions"), p.decisions],
-        [t("card_location"), h("span", { class: quality === "exact" ? "" : "pv-approx" }, location, p.geometry_note ? ` — ${p.geometry_note}` : "")],
+        [t("card_location"), h("span", { class: quality === "exact" ? "" : "pv-approx" }, location, note ? ` — ${note}` : "")],
         [t("card_source"), p.source_url ? h("span", {}, sourceLink(p.source_url), p.source_url_2 ? h("br") : null, sourceLink(p.source_url_2)) : null],
       ]),
       inPanel ? null : h("button", { type: "button", class: "pv-link pv-open-detail", onclick: () => this.openDetail(item) }, t("detail_open")),

@@ -1,6 +1,6 @@
 // Zones overlay: industrial zones (KCN), clusters (CCN) and tourism areas with their land figures.
 import { fieldList, fill, h, sourceLink } from "./dom.js";
-import { formatNumber } from "./i18n.js";
+import { formatNumber, geometryNote } from "./i18n.js";
 
 const KINDS = ["KCN", "CCN", "tourism"];
 const APPROXIMATE_DASH = "6 5";
@@ -137,6 +137,7 @@ export class ZonesOverlay {
     const { t } = this.ctx;
     const p = item.p;
     const approximate = p.geometry_quality === "approximate";
+    const note = geometryNote(p, this.ctx.lang());
     const location =
       p.geometry_quality === "none" || !item.layer
         ? t("location_none")
@@ -159,7 +160,7 @@ export class ZonesOverlay {
         [t("card_commune"), [p.commune_name, p.commune_new_2025].filter(Boolean).join(" → ")],
         [t("card_decisions"), p.decisions],
         [t("zone_investor"), p.investor],
-        [t("card_location"), h("span", { class: approximate ? "pv-approx" : "" }, location, p.geometry_note ? ` — ${p.geometry_note}` : "", approximate ? ` ${t("zone_approx_note")}` : "")],
+        [t("card_location"), h("span", { class: approximate ? "pv-approx" : "" }, location, note ? ` — ${note}` : "", approximate ? ` ${t("zone_approx_note")}` : "")],
         [t("card_source"), p.source_url ? h("span", {}, sourceLink(p.source_url), p.source_url_2 ? h("br") : null, sourceLink(p.source_url_2)) : null],
       ]),
     );

@@ -2,6 +2,8 @@
 
 import csv
 import json
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -158,6 +160,28 @@ def test_every_zone_and_project_has_a_source_and_approximate_places_say_why(engi
             assert zone["geom"] is None and zone["location_level"] in ("district", "multi_district")
     kcn01 = next(z for z in zones if z["zone_id"] == "KCN-01")
     assert kcn01["commune_code"] == "02119" and "97%" in kcn01["occupancy_note"]
+
+
+def test_a_vietnamese_reader_is_told_why_a_place_is_approximate_in_vietnamese(engine):
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT zone_id AS id, geometry_quality, geometry_note_vi FROM zone "
+                "UNION ALL SELECT project_id, geometry_quality, geometry_note_vi FROM project "
+                "UNION ALL SELECT area_id, geometry_quality, geometry_note_vi FROM protected_area"
+            )
+        ).all()
+    notes = {r.id: r.geometry_note_vi for r in rows}
+    for row in rows:
+        if row.geometry_quality != "exact":
+            note = row.geometry_note_vi
+            assert note and unicodedata.is_normalized("NFC", note), row
+            # Vietnamese words, not the English note copied over
+            assert re.search(r"xã|huyện|vị trí|ranh giới", note) and "placed in" not in note, row
+    # the planned 80.3 ha of KCN Thanh Bình phase II written the Vietnamese way
+    assert "80,3 ha" in notes["KCN-02"] and "Xã Nông Thịnh" in notes["KCN-02"]
+    # a project placed at its zone says so and carries the zone's reason
+    assert notes["PRJ-05"].startswith("đặt theo vị trí của khu KCN-02; ranh giới của khu: ")
 
 
 def test_commune_footprints_are_circles_of_the_planned_area_inside_the_commune(engine):

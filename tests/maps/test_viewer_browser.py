@@ -159,6 +159,21 @@ def test_clicking_a_project_opens_its_card(live_server, open_page, engine):
     assert page.locator(".leaflet-popup .pv-project-card").count() == 1
 
 
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_an_approximate_place_is_explained_in_the_page_language(live_server, open_page, engine, lang):
+    with engine.connect() as conn:
+        zone_id, note_en, note_vi = conn.execute(
+            text("SELECT zone_id, geometry_note, geometry_note_vi FROM zone WHERE zone_id = 'KCN-02'")
+        ).one()
+    page = open_page(f"/?lang={lang}")
+    page.click('#pv-tabs [data-tab="zones"]')
+    page.click(f'#pv-zone-list li[data-zone="{zone_id}"] .pv-link')
+    card = page.locator(".leaflet-popup .pv-zone-card")
+    card.wait_for()
+    shown, hidden = (note_vi, note_en) if lang == "vi" else (note_en, note_vi)
+    assert shown in card.inner_text() and hidden not in card.inner_text()
+
+
 def test_project_without_a_place_is_listed_as_not_published(live_server, open_page, engine):
     with engine.connect() as conn:
         project_id = conn.execute(
