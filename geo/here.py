@@ -65,7 +65,8 @@ SELECT (SELECT version FROM data_version WHERE id = 1) AS data_version,
        (SELECT to_jsonb(commune) FROM commune) AS commune,
        (SELECT jsonb_agg(to_jsonb(unit_2025)) FROM unit_2025) AS units_2025,
        (SELECT jsonb_agg(z ORDER BY z.distance_m, z.id) FROM (
-            SELECT t.zone_id AS id, t.name_vi AS name, t.kind, t.type_detail, t.status, t.district_name,
+            SELECT t.zone_id AS id, t.name_vi AS name, t.kind, t.type_detail, t.status, t.status_vi,
+                   t.district_name,
                    t.commune_name, t.area_planned_ha::float8 AS area_planned_ha, t.geometry_quality,
                    t.location_level, t.geometry_note, t.geometry_note_vi, t.source_url AS source,
                    {_DISTANCE} AS distance_m
@@ -79,12 +80,15 @@ SELECT (SELECT version FROM data_version WHERE id = 1) AS data_version,
             FROM project t, p WHERE {_NEAR}) j) AS projects,
        -- places the sources give only by district: no site to click on, so name them for the district
        (SELECT jsonb_agg(jsonb_build_object('kind', u.kind, 'id', u.id, 'name', u.name,
-                                            'location_level', u.location_level, 'status', u.status)
+                                            'location_level', u.location_level, 'status', u.status,
+                                            'status_vi', u.status_vi)
                          ORDER BY u.kind DESC, u.id)
-          FROM (SELECT 'zone' AS kind, z.zone_id AS id, z.name_vi AS name, z.location_level, z.status
+          -- a zone's status is the source's text; a project's is the status vocabulary (the viewer labels it)
+          FROM (SELECT 'zone' AS kind, z.zone_id AS id, z.name_vi AS name, z.location_level, z.status,
+                       z.status_vi
                   FROM zone z, district d WHERE z.geom IS NULL AND z.district_code = d.code
                 UNION ALL
-                SELECT 'project', j.project_id, j.name_vi, j.location_level, j.status
+                SELECT 'project', j.project_id, j.name_vi, j.location_level, j.status, NULL
                   FROM project j, district d
                  WHERE j.geom IS NULL AND NOT j.is_category AND d.code = ANY(j.district_codes)) u
        ) AS unmapped_in_district

@@ -34,6 +34,7 @@ SHEETS_CSV = PLAN_DIR / "sheets.csv"
 LAYERS_CSV = PLAN_DIR / "layers.csv"
 ZONE_PLACES_CSV = PLAN_DIR / "zone_places.csv"
 PROJECT_ZONES_CSV = PLAN_DIR / "project_zones.csv"
+STATUS_TEXT_VI_CSV = PLAN_DIR / "status_text_vi.csv"
 
 RECORDED_BY = "planview load"
 # marks a layer table as built by this loader; a table without it was imported over a shipped layer
@@ -602,7 +603,9 @@ ZONE_COLUMNS = [
     "area_available_ha",
     "area_notes",
     "occupancy_note",
+    "occupancy_note_vi",
     "status",
+    "status_vi",
     "plan_horizon",
     "district_code",
     "district_name",
@@ -645,7 +648,13 @@ SELECT geom, ST_Area(geom::geography) / 10000 AS footprint_ha FROM f
 """
 
 
+def status_texts_vi() -> dict[str, str]:
+    """The Vietnamese wording of the sources' English status texts (data/plan/status_text_vi.csv)."""
+    return {r["text_en"]: r["text_vi"] for r in _read_csv(STATUS_TEXT_VI_CSV)}
+
+
 def _zone_rows(lookups: dict) -> tuple[list[dict], dict[str, list[dict]]]:
+    vi = status_texts_vi()
     places: dict[str, list[dict]] = {}
     for r in _read_csv(ZONE_PLACES_CSV):
         places.setdefault(r["zone_id"], []).append(r)
@@ -665,7 +674,9 @@ def _zone_rows(lookups: dict) -> tuple[list[dict], dict[str, list[dict]]]:
                 "area_other_ha": _decimal(r["area_ha_other"]),
                 "area_notes": r["area_notes"],
                 "occupancy_note": occupancy or None,
+                "occupancy_note_vi": vi.get(occupancy),
                 "status": r["status"],
+                "status_vi": vi.get(r["status"]),
                 "plan_horizon": r["plan_horizon"],
                 "commune_name": r["commune_2020_2025"],
                 "districts_text": r["district_2020_2025"],
@@ -691,7 +702,9 @@ def _zone_rows(lookups: dict) -> tuple[list[dict], dict[str, list[dict]]]:
                 "area_other_ha": None,
                 "area_notes": r["area_notes"],
                 "occupancy_note": None,
+                "occupancy_note_vi": None,
                 "status": None,
+                "status_vi": None,
                 "plan_horizon": None,
                 "commune_name": r["commune_2020_2025"],
                 "districts_text": r["district_2020_2025"],
@@ -810,6 +823,7 @@ PROJECT_COLUMNS = [
     "decisions",
     "status",
     "status_note",
+    "status_note_vi",
     "progress_pct",
     "in_qd1288_appendix",
     "source_url",
@@ -855,6 +869,7 @@ def _district_codes(text_value: str | None, lookups: dict) -> list[str]:
 def _load_projects(conn: Connection, lookups: dict, changes: Changes) -> list[str]:
     """Sync projects; return the ids of projects new in this load."""
     links = {r["project_id"]: r for r in _read_csv(PROJECT_ZONES_CSV)}
+    vi = status_texts_vi()
     zones = {z for (z,) in conn.execute(text("SELECT zone_id FROM zone"))}
     rows = []
     for r in _read_csv(PLAN_DIR / "priority_projects.csv"):
@@ -898,6 +913,7 @@ def _load_projects(conn: Connection, lookups: dict, changes: Changes) -> list[st
                 "decisions": r["decisions"],
                 "status": project_status(r["status_note"]),
                 "status_note": r["status_note"],
+                "status_note_vi": vi.get(r["status_note"]),
                 "progress_pct": None,
                 "in_qd1288_appendix": r["in_qd1288_priority_appendix"],
                 "source_url": r["source_url"],
@@ -926,10 +942,11 @@ def _load_projects(conn: Connection, lookups: dict, changes: Changes) -> list[st
             "FROM zone z WHERE z.zone_id = s.zone_id"
         )
     )
-    # status and progress belong to the history once someone has recorded an event: keep them
+    # status, progress and the status note belong to the history once someone has recorded an event
     conn.execute(
         text(
-            "UPDATE _stage_project s SET status = p.status, progress_pct = p.progress_pct FROM project p "
+            "UPDATE _stage_project s SET status = p.status, progress_pct = p.progress_pct, "
+            "status_note = p.status_note, status_note_vi = p.status_note_vi FROM project p "
             "WHERE p.project_id = s.project_id AND EXISTS (SELECT 1 FROM project_status_event e "
             "WHERE e.project_id = p.project_id AND e.recorded_by <> :loader)"
         ),

@@ -45,6 +45,7 @@ _SUMMARY = f"""
         'is_category', p.is_category, 'district_codes', to_jsonb(p.district_codes),
         'districts_text', p.districts_text, 'commune_code', p.commune_code, 'commune_name', p.commune_name,
         'zone_id', p.zone_id, 'period', p.period, 'status', p.status, 'status_note', p.status_note,
+        'status_note_vi', p.status_note_vi,
         'progress_pct', p.progress_pct, 'confidence', p.confidence, 'is_synthetic', p.is_synthetic,
         'geometry_quality', p.geometry_quality, 'location_level', p.location_level,
         'geometry_note', p.geometry_note,
@@ -247,10 +248,11 @@ async def record_status(
             version,
         )
         # progress is kept when the change does not give one: a status change alone says nothing about it;
-        # the old status note is replaced (it described the old status and stays in the history)
+        # the old status note is replaced (it described the old status and stays in the history); its
+        # Vietnamese wording went with it
         await conn.execute(
             """UPDATE project SET status = $2, progress_pct = coalesce($3, progress_pct),
-                                  status_note = $4, updated_at = now()
+                                  status_note = $4, status_note_vi = NULL, updated_at = now()
                WHERE project_id = $1""",
             project_id,
             status,

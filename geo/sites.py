@@ -22,11 +22,12 @@ roads AS (
     SELECT ST_Transform(geom, {SCREEN_SRID}) AS geom, coalesce(properties->>'ref_source', name) AS ref
     FROM layers.national_roads
 )
-SELECT z.zone_id, z.kind, z.type_detail, z.name_vi, z.name_ascii, z.status, z.plan_role,
+SELECT z.zone_id, z.kind, z.type_detail, z.name_vi, z.name_ascii, z.status, z.status_vi, z.plan_role,
        z.district_code, z.district_name, z.commune_name, z.commune_new_2025,
        z.area_planned_ha::float8 AS area_planned_ha, z.area_other_ha::float8 AS area_other_ha,
        z.area_occupied_ha::float8 AS area_occupied_ha, z.area_available_ha::float8 AS area_available_ha,
-       z.area_notes, z.occupancy_note, z.decisions, z.investor, z.capex_vnd_billion, z.plan_horizon,
+       z.area_notes, z.occupancy_note, z.occupancy_note_vi, z.decisions, z.investor, z.capex_vnd_billion,
+       z.plan_horizon,
        z.source_url, z.source_url_2, z.confidence, z.notes,
        z.geometry_quality, z.location_level, z.geometry_note, z.geometry_note_vi,
        round(ST_Distance(zg.geom, (SELECT geom FROM seat))::numeric / 1000, 2)::float8 AS distance_city_km,
@@ -97,7 +98,7 @@ def _rank(site: dict) -> tuple[float, list[str], list[str]]:
         score += 5
         say("already operating (infrastructure in place)", "đang hoạt động (đã có hạ tầng)")
     elif status:
-        say(f"status: {site['status']}", f"tình trạng: {site['status']}")
+        say(f"status: {site['status']}", f"tình trạng: {site['status_vi'] or site['status']}")
     if site["blocking_conflicts"]:
         score -= 50
         names = ", ".join(

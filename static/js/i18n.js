@@ -175,9 +175,9 @@ export function formatNumber(value, lang, digits = 1) {
   return Number(value).toLocaleString(lang === "vi" ? "vi-VN" : "en-GB", { maximumFractionDigits: digits });
 }
 
-/** Why a place is approximate, in the page language (the English note when there is no Vietnamese one). */
-export function geometryNote(properties, lang) {
-  return (lang === "vi" && properties.geometry_note_vi) || properties.geometry_note || "";
+/** A source's text field in the page language: ``field_vi`` in Vietnamese when there is one, else ``field``. */
+export function sourceText(properties, field, lang) {
+  return (lang === "vi" && properties[`${field}_vi`]) || properties[field] || "";
 }
 
 /** Fold Vietnamese text for matching: lower case, no diacritics, đ → d (same rule as SQL fold_vi). */

@@ -1,6 +1,6 @@
 // The drawn base map (our own boundaries, rivers, roads, places) and the layer tree by plan sheet.
 import { h, sourceLink } from "./dom.js";
-import { formatNumber, geometryNote } from "./i18n.js";
+import { formatNumber, sourceText } from "./i18n.js";
 
 // VectorGrid 1.3.0 still calls L.DomEvent.fakeStop, which Leaflet 1.8 renamed to _fakeStop.
 if (window.L && L.DomEvent && !L.DomEvent.fakeStop) {
@@ -288,7 +288,7 @@ export class LayerTree {
       onEachFeature: (feature, layer) => {
         layer.bindPopup(() => {
           const p = feature.properties || {};
-          const note = geometryNote(p, this.ctx.lang());
+          const note = sourceText(p, "geometry_note", this.ctx.lang());
           const lines = [h("strong", {}, p.name || p.name_vi || p.feature_id || "")];
           if (p.landuse_code) lines.push(h("div", {}, `${p.landuse_code} — ${p.landuse_name || ""}`));
           if (p.geometry_quality === "approximate") lines.push(h("div", { class: "pv-approx" }, t("location_approximate"), note ? `: ${note}` : ""));

@@ -20,7 +20,7 @@
 //   ctx.setLayerVisible(layerKey, on)   switch a sheet layer / overlay like the layer tree does
 import { makeApi } from "./api.js";
 import { h } from "./dom.js";
-import { applyStaticLabels, foldVi, formatNumber, LANGUAGES, t as translate } from "./i18n.js";
+import { applyStaticLabels, foldVi, formatNumber, LANGUAGES, sourceText, t as translate } from "./i18n.js";
 import { LayerTree, loadBase } from "./layers.js";
 import { ProjectsOverlay } from "./projects.js";
 import { initTools } from "./tools.js";
@@ -255,6 +255,12 @@ async function showHere(latlng) {
   }
 }
 
+/** " · status" of a place listed without a site: projects use the status vocabulary, zones the source's text. */
+function unmappedStatus(place) {
+  if (!place.status) return "";
+  return ` · ${place.kind === "project" ? t(`status_${place.status}`) : sourceText(place, "status", state.lang)}`;
+}
+
 function renderHere() {
   if (!lastHere) return;
   const r = lastHere;
@@ -306,7 +312,7 @@ function renderHere() {
         "section",
         { class: "pv-here-unmapped" },
         h("h3", {}, t("here_unmapped")),
-        h("ul", {}, unmapped.map((u) => h("li", {}, u.name, ` (${t(`kind_${u.kind}`)}${u.status ? ` · ${t(`status_${u.status}`)}` : ""})`))),
+        h("ul", {}, unmapped.map((u) => h("li", {}, u.name, ` (${t(`kind_${u.kind}`)}${unmappedStatus(u)})`))),
       ),
     );
   }

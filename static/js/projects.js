@@ -1,6 +1,6 @@
 // Projects overlay: markers/footprints coloured by status, filters with live counts, clusters, cards, list.
 import { fieldList, h, sourceLink } from "./dom.js";
-import { formatNumber, geometryNote } from "./i18n.js";
+import { formatNumber, sourceText } from "./i18n.js";
 
 const APPROXIMATE_DASH = "6 5";
 const POPUP_OPTIONS = { maxWidth: 340, autoPan: false, pvFit: true }; // main.js pans once the card is laid out
@@ -285,7 +285,7 @@ export class ProjectsOverlay {
     const quality = p.geometry_quality || (item.marker ? "exact" : "none");
     const level = p.location_level ? t(`level_${p.location_level}`) : null;
     const location = [t(`location_${quality}`), level].filter(Boolean).join(", ");
-    const note = geometryNote(p, this.ctx.lang());
+    const note = sourceText(p, "geometry_note", this.ctx.lang());
     const progress = p.progress_pct != null ? `${formatNumber(p.progress_pct, lang, 0)}%` : t("card_unknown");
     return h(
       "div",
@@ -299,7 +299,7 @@ export class ProjectsOverlay {
         [t("card_agency"), p.responsible_agency || t("card_not_published")],
         [t("card_capital"), p.capital_source || t("card_not_published")],
         [t("card_period"), p.period],
-        [t("card_status"), [t(`status_${p.status}`), p.status_note].filter(Boolean).join(" — ")],
+        [t("card_status"), [t(`status_${p.status}`), sourceText(p, "status_note", this.ctx.lang())].filter(Boolean).join(" — ")],
         [t("card_progress"), progress],
         [t("card_scale"), p.scale],
         [t("card_decisions"), p.decisions],
@@ -468,7 +468,7 @@ export class ProjectsOverlay {
       return;
     }
     rememberName(body.recorded_by);
-    Object.assign(item.p, { status: record.status, progress_pct: record.progress_pct, status_note: record.status_note });
+    Object.assign(item.p, { status: record.status, progress_pct: record.progress_pct, status_note: record.status_note, status_note_vi: record.status_note_vi });
     if (item.marker) item.marker.setIcon(markerIcon(this.statusColor(record.status)));
     if (item.footprint) item.footprint.setStyle(this.footprintStyle(item.p));
     if (seq === this.detailSeq && this.detail?.item === item) {

@@ -1,6 +1,6 @@
 // Zones overlay: industrial zones (KCN), clusters (CCN) and tourism areas with their land figures.
 import { fieldList, fill, h, sourceLink } from "./dom.js";
-import { formatNumber, geometryNote } from "./i18n.js";
+import { formatNumber, sourceText } from "./i18n.js";
 
 const KINDS = ["KCN", "CCN", "tourism"];
 const APPROXIMATE_DASH = "6 5";
@@ -137,7 +137,7 @@ export class ZonesOverlay {
     const { t } = this.ctx;
     const p = item.p;
     const approximate = p.geometry_quality === "approximate";
-    const note = geometryNote(p, this.ctx.lang());
+    const note = sourceText(p, "geometry_note", this.ctx.lang());
     const location =
       p.geometry_quality === "none" || !item.layer
         ? t("location_none")
@@ -154,7 +154,7 @@ export class ZonesOverlay {
         [t("zone_occupied"), this.area(p.area_occupied_ha)],
         [t("zone_available"), this.area(p.area_available_ha)],
         ["", p.area_notes],
-        [t("zone_status"), [p.status, p.occupancy_note].filter(Boolean).join(" — ")],
+        [t("zone_status"), [sourceText(p, "status", this.ctx.lang()), sourceText(p, "occupancy_note", this.ctx.lang())].filter(Boolean).join(" — ")],
         [t("card_period"), p.plan_horizon],
         [t("card_district"), p.district_name],
         [t("card_commune"), [p.commune_name, p.commune_new_2025].filter(Boolean).join(" → ")],

@@ -162,6 +162,23 @@ def test_every_zone_and_project_has_a_source_and_approximate_places_say_why(engi
     assert kcn01["commune_code"] == "02119" and "97%" in kcn01["occupancy_note"]
 
 
+def test_every_status_text_of_the_sources_has_its_vietnamese_wording(engine):
+    with engine.connect() as conn:
+        zones = conn.execute(
+            text("SELECT zone_id, status, status_vi, occupancy_note, occupancy_note_vi FROM zone")
+        ).all()
+        projects = conn.execute(text("SELECT project_id, status_note, status_note_vi FROM project")).all()
+    for zone in zones:
+        assert (zone.status is None) == (zone.status_vi is None), zone
+        assert (zone.occupancy_note is None) == (zone.occupancy_note_vi is None), zone
+    for project in projects:
+        assert project.status_note_vi, project
+    by_id = {p.project_id: p for p in projects}
+    assert by_id["PRJ-01"].status_note_vi == "đang thi công (từ năm 2022)"
+    kcn01 = next(z for z in zones if z.zone_id == "KCN-01")
+    assert kcn01.occupancy_note_vi.startswith("tỷ lệ lấp đầy 97%")
+
+
 def test_a_vietnamese_reader_is_told_why_a_place_is_approximate_in_vietnamese(engine):
     with engine.connect() as conn:
         rows = conn.execute(
@@ -295,17 +312,25 @@ def test_user_status_events_survive_a_reload(engine):
             )
         )
         conn.execute(
-            text("UPDATE project SET status = 'completed', progress_pct = 100 WHERE project_id = 'PRJ-06'")
+            text(
+                "UPDATE project SET status = 'completed', progress_pct = 100, status_note = 'handed over', "
+                "status_note_vi = NULL WHERE project_id = 'PRJ-06'"
+            )
         )
         events = conn.execute(text("SELECT count(*) FROM project_status_event")).scalar_one()
     summary = load_all(engine)
     with engine.connect() as conn:
         status = conn.execute(
-            text("SELECT status, progress_pct FROM project WHERE project_id = 'PRJ-06'")
+            text(
+                "SELECT status, progress_pct, status_note, status_note_vi FROM project "
+                "WHERE project_id = 'PRJ-06'"
+            )
         ).one()
         after = conn.execute(text("SELECT count(*) FROM project_status_event")).scalar_one()
     assert summary["rows_changed"] == 0
     assert (status.status, float(status.progress_pct)) == ("completed", 100.0)
+    # the user's note stays; the source's note and its Vietnamese wording do not come back
+    assert (status.status_note, status.status_note_vi) == ("handed over", None)
     assert after == events
 
 

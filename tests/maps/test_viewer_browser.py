@@ -160,10 +160,13 @@ def test_clicking_a_project_opens_its_card(live_server, open_page, engine):
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_an_approximate_place_is_explained_in_the_page_language(live_server, open_page, engine, lang):
+def test_a_zone_card_speaks_the_page_language(live_server, open_page, engine, lang):
     with engine.connect() as conn:
-        zone_id, note_en, note_vi = conn.execute(
-            text("SELECT zone_id, geometry_note, geometry_note_vi FROM zone WHERE zone_id = 'KCN-02'")
+        zone_id, note_en, note_vi, status_en, status_vi = conn.execute(
+            text(
+                "SELECT zone_id, geometry_note, geometry_note_vi, status, status_vi FROM zone "
+                "WHERE zone_id = 'KCN-02'"
+            )
         ).one()
     page = open_page(f"/?lang={lang}")
     page.click('#pv-tabs [data-tab="zones"]')
@@ -172,6 +175,10 @@ def test_an_approximate_place_is_explained_in_the_page_language(live_server, ope
     card.wait_for()
     shown, hidden = (note_vi, note_en) if lang == "vi" else (note_en, note_vi)
     assert shown in card.inner_text() and hidden not in card.inner_text()
+    status_row = card.locator("dt", has_text="Tình trạng" if lang == "vi" else "Status").locator(
+        "xpath=following-sibling::dd[1]"
+    )
+    assert status_row.inner_text() == (status_vi if lang == "vi" else status_en)
 
 
 def test_project_without_a_place_is_listed_as_not_published(live_server, open_page, engine):
@@ -198,6 +205,25 @@ def test_clicking_inside_ba_be_shows_ba_be_in_the_panel(live_server, open_page, 
     assert page.locator("#pv-here-district").inner_text() == "Ba Bể"
     assert page.locator("#pv-here-commune").inner_text() != "—"
     assert page.locator('#pv-tabs [data-tab="here"]').get_attribute("aria-selected") == "true"
+
+
+def test_places_known_only_by_district_are_listed_with_a_readable_status(live_server, open_page, engine):
+    with engine.connect() as conn:
+        name, status_vi = conn.execute(
+            text("SELECT name_vi, status_vi FROM zone WHERE zone_id = 'CCN-05'")  # Chợ Đồn, no site published
+        ).one()
+    lon, lat = zone_and_project_free_point(engine, "Chợ Đồn")
+    page = open_page("/")
+    page.evaluate(f"map_planview.setView([{lat}, {lon}], 12, {{animate: false}})")
+    box = page.locator(".folium-map").bounding_box()
+    point = page.evaluate(
+        f"(() => {{ const p = map_planview.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
+    )
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    unmapped = page.locator(".pv-here-unmapped")
+    unmapped.wait_for()
+    line = unmapped.locator("li", has_text=re.compile(rf"^{re.escape(name)} \(")).inner_text()
+    assert status_vi in line and "status_" not in line
 
 
 def test_district_view_lists_only_that_districts_projects(live_server, open_page, engine, output_dir):
