@@ -129,7 +129,8 @@ export class ZonesOverlay {
     const kind = item.p.kind;
     if (!this.shown.has(kind)) this.ctx.setLayerVisible(kind === "tourism" ? "tourism_areas" : "industrial_zones", true);
     const bounds = item.layer.getBounds();
-    this.ctx.map.fitBounds(bounds, { maxZoom: 14 });
+    // no animation: the card must open on the final view so main.js can pan it wholly into sight
+    this.ctx.map.fitBounds(bounds, { maxZoom: 14, animate: false });
     item.layer.openPopup(bounds.getCenter());
   }
 

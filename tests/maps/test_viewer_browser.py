@@ -181,6 +181,20 @@ def test_a_zone_card_speaks_the_page_language(live_server, open_page, engine, la
     assert status_row.inner_text() == (status_vi if lang == "vi" else status_en)
 
 
+def test_a_zone_card_opened_from_the_list_is_wholly_in_sight(live_server, open_page):
+    page = open_page("/", width=1400, height=1000)
+    page.click('#pv-tabs [data-tab="zones"]')
+    # from a nearby zone the map zooms with an animation, which used to move the card after it opened
+    for zone_id in ("KCN-01", "KCN-02"):
+        page.click(f'#pv-zone-list li[data-zone="{zone_id}"] .pv-link')
+        card = page.locator(f'.leaflet-popup .pv-zone-card[data-zone="{zone_id}"]')
+        card.wait_for()
+        page.wait_for_timeout(700)  # past the zoom animation (250 ms) and the previous card's fade-out
+        card_box, map_box = card.bounding_box(), page.locator(".folium-map").bounding_box()
+        assert card_box["y"] >= map_box["y"], zone_id
+        assert card_box["y"] + card_box["height"] <= map_box["y"] + map_box["height"], zone_id
+
+
 def test_project_without_a_place_is_listed_as_not_published(live_server, open_page, engine):
     with engine.connect() as conn:
         project_id = conn.execute(
