@@ -91,7 +91,7 @@ export async function loadBase(ctx) {
     if (id === "districts") {
       for (const feature of fc.features || []) {
         const single = L.geoJSON(feature);
-        districts.push({ ...feature.properties, bounds: single.getBounds() });
+        districts.push({ ...feature.properties, bounds: single.getBounds(), feature });
       }
     }
   }

@@ -438,6 +438,12 @@ async function start() {
       projects.lockedDistrict = String(district.code);
       fitTo = district.bounds;
       document.body.classList.add("pv-view-district");
+      // the official's own district stands out from its neighbours
+      L.geoJSON(district.feature, {
+        pane: "pv-base-lines",
+        interactive: false,
+        style: { color: "#1f5f8b", weight: 4, opacity: 0.9, fill: false, className: "pv-district-outline" },
+      }).addTo(map);
     } else {
       showMessage("msg_unknown_district", { name: config.district });
     }

@@ -17,6 +17,16 @@ def visible_project_count(page) -> int:
     return singles + sum(int(n) for n in clusters)
 
 
+def click_map_at(page, lon: float, lat: float) -> None:
+    """Zoom in on a place and click the map there, as a user would."""
+    page.evaluate(f"map_planview.setView([{lat}, {lon}], 12, {{animate: false}})")
+    box = page.locator(".folium-map").bounding_box()
+    point = page.evaluate(
+        f"(() => {{ const p = map_planview.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
+    )
+    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+
+
 def zone_and_project_free_point(engine, district_name: str) -> tuple[float, float]:
     """A point inside a district that no zone or located project covers (a click there reaches the map)."""
     with engine.connect() as conn:
@@ -209,12 +219,7 @@ def test_project_without_a_place_is_listed_as_not_published(live_server, open_pa
 def test_clicking_inside_ba_be_shows_ba_be_in_the_panel(live_server, open_page, engine):
     lon, lat = zone_and_project_free_point(engine, "Ba Bể")
     page = open_page("/")
-    page.evaluate(f"map_planview.setView([{lat}, {lon}], 12, {{animate: false}})")
-    box = page.locator(".folium-map").bounding_box()
-    point = page.evaluate(
-        f"(() => {{ const p = map_planview.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
-    )
-    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    click_map_at(page, lon, lat)
     page.wait_for_selector("#pv-here-district")
     assert page.locator("#pv-here-district").inner_text() == "Ba Bể"
     assert page.locator("#pv-here-commune").inner_text() != "—"
@@ -228,12 +233,7 @@ def test_places_known_only_by_district_are_listed_with_a_readable_status(live_se
         ).one()
     lon, lat = zone_and_project_free_point(engine, "Chợ Đồn")
     page = open_page("/")
-    page.evaluate(f"map_planview.setView([{lat}, {lon}], 12, {{animate: false}})")
-    box = page.locator(".folium-map").bounding_box()
-    point = page.evaluate(
-        f"(() => {{ const p = map_planview.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
-    )
-    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    click_map_at(page, lon, lat)
     unmapped = page.locator(".pv-here-unmapped")
     unmapped.wait_for()
     line = unmapped.locator("li", has_text=re.compile(rf"^{re.escape(name)} \(")).inner_text()
@@ -253,6 +253,8 @@ def test_district_view_lists_only_that_districts_projects(live_server, open_page
         assert "061" in districts.split(",")
     assert page.locator("#pv-filter-district").count() == 0
     assert page.evaluate("map_planview.getZoom()") >= 10
+    # Ba Bể is outlined, and only Ba Bể
+    assert page.locator("path.pv-district-outline").count() == 1
     page.screenshot(path=str(output_dir / "viewer_district_ba_be.png"))
     assert page.pv_errors == []
 
