@@ -35,6 +35,7 @@ LAYERS_CSV = PLAN_DIR / "layers.csv"
 ZONE_PLACES_CSV = PLAN_DIR / "zone_places.csv"
 PROJECT_ZONES_CSV = PLAN_DIR / "project_zones.csv"
 STATUS_TEXT_VI_CSV = PLAN_DIR / "status_text_vi.csv"
+CATEGORY_MARK = "[category]"
 
 RECORDED_BY = "planview load"
 # marks a layer table as built by this loader; a table without it was imported over a shipped layer
@@ -876,7 +877,9 @@ def _load_projects(conn: Connection, lookups: dict, changes: Changes) -> list[st
         pid = r["project_id"]
         if not r["source_url"]:
             raise LoadError(f"project {pid} has no source_url")
-        is_category = r["name_vi"].startswith("[category]")
+        # "[category]" marks a category row in the CSV; it is not part of the name (is_category keeps it)
+        is_category = r["name_vi"].startswith(CATEGORY_MARK)
+        name_vi = r["name_vi"].removeprefix(CATEGORY_MARK).strip()
         codes = _district_codes(r["districts_2020_2025"], lookups)
         link = links.get(pid)
         zone_id = link["zone_id"] if link else None
@@ -897,8 +900,8 @@ def _load_projects(conn: Connection, lookups: dict, changes: Changes) -> list[st
         rows.append(
             {
                 "project_id": pid,
-                "name_vi": r["name_vi"],
-                "name_ascii": fold_ascii(r["name_vi"]),
+                "name_vi": name_vi,
+                "name_ascii": fold_ascii(name_vi),
                 "sector": r["sector"],
                 "is_category": is_category,
                 "district_codes": codes,

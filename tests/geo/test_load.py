@@ -162,6 +162,15 @@ def test_every_zone_and_project_has_a_source_and_approximate_places_say_why(engi
     assert kcn01["commune_code"] == "02119" and "97%" in kcn01["occupancy_note"]
 
 
+def test_category_rows_are_flagged_not_named_with_the_csv_marker(engine):
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT project_id, name_vi, is_category, status FROM project")).all()
+    categories = [r for r in rows if r.is_category]
+    assert len(categories) == 4 and all(r.status == "category" for r in categories)
+    assert not [r.name_vi for r in rows if "[" in r.name_vi]
+    assert any(r.name_vi.startswith("Kết cấu hạ tầng kết nối vùng") for r in categories)
+
+
 def test_every_status_text_of_the_sources_has_its_vietnamese_wording(engine):
     with engine.connect() as conn:
         zones = conn.execute(
