@@ -1040,8 +1040,8 @@ def _protected_areas(conn: Connection, lookups: dict, changes: Changes) -> list[
                 f"({names}, 2009 polygons); no official polygon is public, so this over-covers the park"
             )
             note_vi = (
-                f"khung tọa độ đã công bố giao với các xã có vườn ({names}, ranh giới 2009); "
-                "chưa có ranh giới chính thức công khai nên vùng vẽ rộng hơn vườn"
+                f"khung tọa độ đã công bố giao với các xã có khu bảo tồn ({names}, ranh giới 2009); "
+                "chưa có ranh giới chính thức công khai nên vùng vẽ rộng hơn thực tế"
             )
         elif is_forest and hosts and core is not None:
             geom = conn.execute(text(FOOTPRINT_SQL), {"codes": hosts, "area_ha": core}).one().geom
