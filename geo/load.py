@@ -18,6 +18,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine, text
 
+from geo.projects import LOADER_RECORDED_BY
 from geo.screening import load_rules
 from geo.settings import DATA_DIR
 from geo.store import (
@@ -37,7 +38,7 @@ PROJECT_ZONES_CSV = PLAN_DIR / "project_zones.csv"
 STATUS_TEXT_VI_CSV = PLAN_DIR / "status_text_vi.csv"
 CATEGORY_MARK = "[category]"
 
-RECORDED_BY = "planview load"
+RECORDED_BY = LOADER_RECORDED_BY
 # marks a layer table as built by this loader; a table without it was imported over a shipped layer
 LAYER_MARK = "planview load: shipped layer"
 PROVINCE_CODE = "06"
@@ -984,7 +985,8 @@ def _add_initial_events(conn: Connection, project_ids: list[str], version: int) 
     conn.execute(
         text(
             "INSERT INTO project_status_event (project_id, status, progress_pct, note, recorded_by, source, "
-            "data_version) SELECT project_id, status, progress_pct, status_note, :by, source_url, :version "
+            "data_version) SELECT project_id, status, progress_pct, coalesce(status_note_vi, status_note), "
+            ":by, source_url, :version "
             "FROM project WHERE project_id = ANY(:ids)"
         ),
         {"by": RECORDED_BY, "version": version, "ids": project_ids},

@@ -90,10 +90,14 @@ SELECT (to_jsonb(p) - 'geom') || jsonb_build_object(
 FROM project p WHERE p.project_id = $1
 """
 
-_HISTORY = """
+# recorded_by of the events the loader writes: the status as the sources published it, recorded at load time
+LOADER_RECORDED_BY = "planview load"
+
+_HISTORY = f"""
 SELECT coalesce(jsonb_agg(jsonb_build_object(
            'id', e.id, 'status', e.status, 'progress_pct', e.progress_pct, 'note', e.note,
            'recorded_by', e.recorded_by, 'recorded_at', e.recorded_at, 'source', e.source,
+           'from_sources', e.recorded_by = '{LOADER_RECORDED_BY}',
            'data_version', e.data_version) ORDER BY e.recorded_at DESC, e.id DESC), '[]'::jsonb)
 FROM project_status_event e WHERE e.project_id = $1
 """

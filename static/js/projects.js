@@ -413,7 +413,7 @@ export class ProjectsOverlay {
               h("td", {}, h("span", { class: "pv-dot", style: { background: this.statusColor(e.status) } }), t(`status_${e.status}`)),
               h("td", {}, e.progress_pct != null ? `${formatNumber(e.progress_pct, lang, 0)}%` : "—"),
               h("td", { class: "pv-history-note" }, e.note || ""),
-              h("td", {}, e.recorded_by || ""),
+              h("td", {}, e.from_sources ? h("span", {}, t("history_from_sources"), " ", sourceLink(e.source, t("card_source").toLowerCase())) : e.recorded_by || ""),
             ),
           ),
         ),

@@ -39,6 +39,24 @@ def event_count(engine, project_id: str) -> int:
         ).scalar_one()
 
 
+def test_the_first_history_row_says_it_is_the_sources_status(live_server, open_page, engine):
+    with engine.connect() as conn:
+        project_id, status_note_vi, source = conn.execute(
+            text(
+                "SELECT p.project_id, p.status_note_vi, p.source_url FROM project p WHERE p.geom IS NOT NULL "
+                "AND NOT EXISTS (SELECT 1 FROM project_status_event e WHERE e.project_id = p.project_id "
+                "AND e.recorded_by <> 'planview load') ORDER BY p.project_id LIMIT 1"
+            )
+        ).one()
+    page = open_page("/")
+    detail = open_project_card(page, project_id)
+    oldest = detail.locator(".pv-history-event").last
+    row = oldest.inner_text()
+    # the source's words in Vietnamese, said to come from the published sources, with the link to them
+    assert status_note_vi in row and "Theo nguồn đã công bố" in row
+    assert oldest.locator("a").get_attribute("href") == source
+
+
 def test_status_change_shows_in_history_marker_and_api(live_server, open_page, engine):
     project_id, old_status = located_project(engine, "under_construction")
     page = open_page("/")
