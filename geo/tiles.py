@@ -23,6 +23,9 @@ from geo.errors import InvalidParameter
 MAX_ZOOM = 22
 EXTENT = 4096
 BUFFER = 64
+# Below this zoom a point layer keeps one point per pixel; from it on every point is in the tile, so
+# each can be clicked.
+THIN_POINTS_BELOW_ZOOM = 13
 # Degrees of longitude per pixel of a 256-pixel tile at zoom 0.
 _DEGREES_PER_PIXEL_Z0 = 360.0 / 256
 
@@ -46,7 +49,16 @@ def _layer_sql(collection: Collection, z: str, x: str, y: str, tolerance: str) -
     props = ", ".join(f't."{c}"' for c in collection.tile_properties)
     geom = "t.geom"
     size_filter = ""
-    if collection.geometry_type != "point":
+    distinct = order = ""
+    fid = f't."{collection.id_column}"'
+    if collection.geometry_type == "point":
+        # Below THIN_POINTS_BELOW_ZOOM one point per pixel cell (they would be drawn on top of each
+        # other); the lowest id wins, so a tile is the same at every render. From it on, every point.
+        cell = f"CASE WHEN {z} < {THIN_POINTS_BELOW_ZOOM} THEN ST_SnapToGrid(t.geom, {tolerance}) END"
+        every = f"CASE WHEN {z} >= {THIN_POINTS_BELOW_ZOOM} THEN {fid} END"
+        distinct = f"DISTINCT ON ({cell}, {every}) "
+        order = f" ORDER BY {cell}, {every}, {fid}"
+    else:
         # Below one pixel a polygon or line is invisible: skip it before the costly transform, and
         # simplify by a pixel in degrees so fewer points are transformed and encoded.
         size_filter = (
@@ -56,12 +68,12 @@ def _layer_sql(collection: Collection, z: str, x: str, y: str, tolerance: str) -
         geom = f"ST_Simplify(t.geom, {tolerance} / 2, true)"
     return (
         f"SELECT ST_AsMVT(q, '{collection.id}', {EXTENT}, 'geom') FROM ("
-        f'SELECT t."{collection.id_column}" AS fid{", " + props if props else ""}, '
+        f"SELECT {distinct}{fid} AS fid{', ' + props if props else ''}, "
         f"ST_AsMVTGeom(ST_Transform({geom}, 3857), ST_TileEnvelope({z}, {x}, {y}), "
         f"{EXTENT}, {BUFFER}, true) AS geom "
         f"FROM {collection.relation} t "
         f"WHERE ({collection.where}) AND t.geom && ST_Transform(ST_TileEnvelope({z}, {x}, {y}, "
-        f"margin => {BUFFER / EXTENT}), 4326){size_filter}"
+        f"margin => {BUFFER / EXTENT}), 4326){size_filter}{order}"
         f") q WHERE q.geom IS NOT NULL"
     )
 

@@ -287,3 +287,60 @@ def test_a_layer_reimported_small_loses_its_stored_tiles(client, engine, parcels
     _, response = _parcel_tile(client, parcels, 12)
     features = decode(response)[PARCELS]["features"]
     assert {f["properties"]["landuse_code"] for f in features} >= {"RSX", "LUC"}, "rendered live instead"
+
+
+# ---------------------------------------------------------------------------------------------
+# Big point layers: one point per screen pixel at low zooms, every point from z13 on
+
+WELLS = "test_wells"
+
+
+@pytest.fixture(scope="module")
+def wells(engine, ba_be_point, tmp_path_factory):
+    """300 wells, 200 of them within a metre of one spot and 100 spread 0.01° apart; returns the spot."""
+    import geopandas as gpd
+    import shapely
+
+    from geo.importer import import_any
+
+    lon0, lat0 = round(ba_be_point[0], 3), round(ba_be_point[1], 3)
+    rows = [
+        {"ten": f"Giếng cụm {i}", "geometry": shapely.Point(lon0 + i * 1e-7, lat0 + i * 1e-7)}
+        for i in range(200)
+    ]
+    rows += [
+        {
+            "ten": f"Giếng lẻ {i}",
+            "geometry": shapely.Point(lon0 + 0.02 + (i % 10) * 0.01, lat0 + (i // 10) * 0.01),
+        }
+        for i in range(100)
+    ]
+    path = tmp_path_factory.mktemp("wells") / "wells.geojson"
+    gpd.GeoDataFrame(rows, crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PLANVIEW_TILE_STORE_MIN_FEATURES", "100")
+        import_any(engine, path, sheet_id="P2.b", layer_key=WELLS, replace=True)
+    return lon0, lat0
+
+
+def _well_features(client, spot, z: int) -> list[dict]:
+    z, x, y = tile_of(spot[0], spot[1], z)
+    response = client.get(f"/api/collections/{WELLS}/tiles/WebMercatorQuad/{z}/{x}/{y}")
+    return decode(response)[WELLS]["features"]
+
+
+def test_points_on_one_pixel_are_drawn_once_at_low_zoom(client, engine, wells):
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT count(*) FROM tile_store WHERE collection = :c AND z = 8"), {"c": WELLS}
+        ).scalar_one()
+    assert stored >= 1, "the z8 tile comes from the tile store"
+    names = [f["properties"]["name"] for f in _well_features(client, wells, 8)]
+    clustered = [n for n in names if n.startswith("Giếng cụm")]
+    assert clustered == ["Giếng cụm 0"], "200 wells within a metre are one point at z8 (the first id)"
+    assert len([n for n in names if n.startswith("Giếng lẻ")]) > 20, "wells a pixel apart all stay"
+
+
+def test_every_point_is_in_the_tile_from_zoom_13(client, wells):
+    names = [f["properties"]["name"] for f in _well_features(client, wells, 14)]
+    assert len([n for n in names if n.startswith("Giếng cụm")]) == 200
