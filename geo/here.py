@@ -9,6 +9,7 @@ from geo.errors import InvalidParameter
 PROVINCE_CODE = "06"  # Bắc Kạn's GSO code, retired on 2025-07-01
 NEW_UNITS_FROM = "2025-07-01"
 DEFAULT_TOLERANCE_M = 500.0
+VN2000_SRID = 9213  # VN-2000 / TM-3 106-30, the zone of Bắc Kạn (row added by migration 0001)
 FEATURES_PER_LAYER = 20
 
 # Point-like and line-like features are "here" when within the tolerance; polygons when they contain
@@ -60,6 +61,10 @@ unit_2025 AS (
     ORDER BY x.new_code
 )
 SELECT (SELECT version FROM data_version WHERE id = 1) AS data_version,
+       -- the national grid Vietnamese planners read coordinates in (TM-3 zone of Bắc Kạn)
+       (SELECT jsonb_build_object('crs', 'EPSG:{VN2000_SRID}', 'x_north_m', round(ST_Y(v.q)::numeric, 2),
+                                  'y_east_m', round(ST_X(v.q)::numeric, 2))
+          FROM (SELECT ST_Transform(p.g, {VN2000_SRID}) AS q FROM p) v) AS vn2000,
        (SELECT to_jsonb(province) FROM province) AS province,
        (SELECT to_jsonb(district) FROM district) AS district,
        (SELECT to_jsonb(commune) FROM commune) AS commune,
@@ -172,6 +177,7 @@ async def what_is_here(
     unit_2025, unit_note = _unit_2025(commune, admin["units_2025"])
     result: dict = {
         "point": [lon, lat],
+        "vn2000": admin["vn2000"],
         "tolerance_m": tolerance_m,
         "province": admin["province"],
         "district": admin["district"],

@@ -114,6 +114,7 @@ export const STRINGS = {
   here_title: { vi: "Quy hoạch tại đây", en: "What the plan says here" },
   here_hint: { vi: "Bấm vào bản đồ để xem quy hoạch tại điểm đó.", en: "Click the map to see what the plan says there." },
   here_point: { vi: "Điểm", en: "Point" },
+  here_vn2000: { vi: "VN-2000 (TM-3, KTT 106°30′): X = {x} m, Y = {y} m", en: "VN-2000 (TM-3, CM 106°30′): X (north) = {x} m, Y (east) = {y} m" },
   here_district: { vi: "Huyện (trước 2025)", en: "District (before 2025)" },
   here_commune: { vi: "Xã (trước 2025)", en: "Commune (before 2025)" },
   here_unit_2025: { vi: "Đơn vị từ 01/07/2025", en: "Unit from 1 July 2025" },

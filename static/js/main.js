@@ -19,7 +19,7 @@
 //   ctx.showMessage(keyOrText, params)  the page's alert bar (role=alert)
 //   ctx.setLayerVisible(layerKey, on)   switch a sheet layer / overlay like the layer tree does
 import { makeApi } from "./api.js";
-import { h } from "./dom.js";
+import { fill, h } from "./dom.js";
 import { applyStaticLabels, foldVi, formatNumber, LANGUAGES, sourceText, t as translate } from "./i18n.js";
 import { LayerTree, loadBase } from "./layers.js";
 import { ProjectsOverlay } from "./projects.js";
@@ -268,6 +268,13 @@ function renderHere() {
   const [lon, lat] = r.point || [];
   const parts = [
     h("p", { class: "pv-small" }, `${t("here_point")}: ${Number(lat).toFixed(5)}, ${Number(lon).toFixed(5)}`),
+    r.vn2000
+      ? h(
+          "p",
+          { class: "pv-small", id: "pv-here-vn2000" },
+          t("here_vn2000", { x: formatNumber(r.vn2000.x_north_m, state.lang, 2), y: formatNumber(r.vn2000.y_east_m, state.lang, 2) }),
+        )
+      : null,
     h(
       "dl",
       { class: "pv-fields" },
@@ -316,7 +323,7 @@ function renderHere() {
       ),
     );
   }
-  box.replaceChildren(...parts);
+  fill(box, ...parts);
 }
 map.on("click", (e) => showHere(e.latlng));
 

@@ -53,6 +53,7 @@ def test_quick_bench_without_anchor(bench_server, tmp_path):
     assert screen_all["ours"]["active_rules"] > 0
     assert cases["POST /api/screen (one footprint)"]["ours"]["errors"] == 0
     assert cases["GET /api/projects/{id}/conflicts"]["ours"]["errors"] == 0
+    assert cases["GET /api/here (click panel)"]["ours"]["errors"] == 0
 
     with psycopg.connect(bench_server.url(BENCH_DB)) as conn:
         synthetic, count, sheet = conn.execute(

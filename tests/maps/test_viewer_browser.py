@@ -223,6 +223,11 @@ def test_clicking_inside_ba_be_shows_ba_be_in_the_panel(live_server, open_page, 
     page.wait_for_selector("#pv-here-district")
     assert page.locator("#pv-here-district").inner_text() == "Ba Bể"
     assert page.locator("#pv-here-commune").inner_text() != "—"
+    # the national grid coordinates, written the Vietnamese way (X north, Y east, decimal comma)
+    assert re.fullmatch(
+        r"VN-2000 \(TM-3, KTT 106°30′\): X = 2\.\d{3}\.\d{3}(,\d{1,2})? m, Y = \d{3}\.\d{3}(,\d{1,2})? m",
+        page.locator("#pv-here-vn2000").inner_text(),
+    )
     assert page.locator('#pv-tabs [data-tab="here"]').get_attribute("aria-selected") == "true"
 
 
