@@ -5,6 +5,7 @@ import re
 import asyncpg
 
 from geo.errors import InvalidParameter
+from geo.here import PROVINCE_CODE, VN2000_SRID
 
 MAX_QUERY_CHARS = 100
 MAX_LIMIT = 50
@@ -14,6 +15,10 @@ NEW_UNITS_FROM = "2025-07-01"
 KIND_ORDER = ("province", "district", "commune", "commune_2025", "zone", "project", "settlement")
 
 _SPACES = re.compile(r"\s+")
+# A pair of coordinates typed into the search box: two numbers (decimal point or comma), optionally
+# labelled X/Y/N/E, separated by spaces, commas or semicolons.
+_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+_COORDINATE_LABELS = re.compile(r"^[\sXYNExyne=:;,°]*$")
 
 # Each candidate: kind, id, name, full_name (also matched), name_ascii, district, valid, keys (codes and
 # ids, matched whole), alt_names (matched anywhere, ranked last), source, geometry_quality, geom.
@@ -100,6 +105,63 @@ _RANKED = """
 """
 
 
+def parse_coordinates(text: str) -> tuple[int, float, float] | None:
+    """(srid, x, y) when ``text`` is a coordinate pair: WGS 84 degrees or VN-2000 TM-3 metres, either order.
+
+    VN-2000 is written as Vietnamese surveyors do, X (north, ~2,400,000 m here) then Y (east, ~500,000 m),
+    but the two are told apart by size, so the order does not matter; so are latitude and longitude.
+    """
+    numbers = _NUMBER.findall(text)
+    if len(numbers) != 2 or not _COORDINATE_LABELS.match(_NUMBER.sub(" ", text)):
+        return None
+    a, b = (float(n.replace(",", ".")) for n in numbers)
+    for first, second in ((a, b), (b, a)):
+        if 2_000_000 <= first <= 2_800_000 and 200_000 <= second <= 800_000:
+            return VN2000_SRID, second, first  # x = easting, y = northing
+        if 100 <= first <= 112 and 6 <= second <= 25:
+            return 4326, first, second  # lon, lat
+    return None
+
+
+async def coordinate_hit(conn: asyncpg.Connection, text: str) -> dict | None:
+    """The search result of a typed coordinate pair (converted in PostGIS), or None if it is not one."""
+    parsed = parse_coordinates(text)
+    if parsed is None:
+        return None
+    srid, x, y = parsed
+    row = await conn.fetchrow(
+        f"""
+        WITH p AS (SELECT ST_Transform(ST_SetSRID(ST_MakePoint($2, $3), $1), 4326) AS g)
+        SELECT round(ST_X(p.g)::numeric, 7)::float8 AS lon, round(ST_Y(p.g)::numeric, 7)::float8 AS lat,
+               EXISTS (SELECT 1 FROM admin_unit u WHERE u.level = 'province' AND u.code = '{PROVINCE_CODE}'
+                       AND ST_Intersects(u.geom, p.g)) AS in_province
+        FROM p
+        """,
+        srid,
+        x,
+        y,
+    )
+    if srid == VN2000_SRID:
+        name = f"VN-2000 X = {y:.2f} m, Y = {x:.2f} m"
+    else:
+        name = f"WGS 84 {row['lat']:.6f}, {row['lon']:.6f}"
+    return {
+        "kind": "coordinate",
+        "id": f"EPSG:{srid}",
+        "name": name,
+        "full_name": name,
+        "name_ascii": name,
+        "district": None,
+        "valid": None,
+        "match": "coordinate",
+        "source": None,
+        "geometry_quality": "exact",
+        "in_province": row["in_province"],
+        "bbox": [row["lon"], row["lat"], row["lon"], row["lat"]],
+        "centroid": [row["lon"], row["lat"]],
+    }
+
+
 def normalise_query(q: str | None) -> str:
     """The search text trimmed and with runs of spaces collapsed; 400 when empty or too long."""
     text = _SPACES.sub(" ", q or "").strip()
@@ -126,6 +188,9 @@ async def search_places(conn: asyncpg.Connection, q: str | None, limit: int = 10
     text = normalise_query(q)
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidParameter(f"limit: must be between 1 and {MAX_LIMIT}, got {limit}")
+    coordinate = await coordinate_hit(conn, text)
+    if coordinate is not None:
+        return [coordinate]
     folded = await conn.fetchval("SELECT fold_vi($1)", text)
     candidates = _ADMIN_AND_PLAN
     settlements = await _settlement_table(conn)

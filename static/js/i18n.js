@@ -6,7 +6,7 @@ export const LANGUAGES = ["vi", "en"];
 export const STRINGS = {
   app_title: { vi: "Quy hoạch tỉnh Bắc Kạn 2021–2030", en: "Bắc Kạn Provincial Plan 2021–2030" },
   toggle_panel: { vi: "Ẩn/hiện bảng bên", en: "Show/hide the side panel" },
-  search_placeholder: { vi: "Tìm xã, huyện, khu, dự án…", en: "Find a commune, district, zone, project…" },
+  search_placeholder: { vi: "Tìm xã, huyện, khu, dự án, tọa độ VN-2000…", en: "Find a commune, district, zone, project, VN-2000 X Y…" },
   search_none: { vi: "Không tìm thấy “{q}”.", en: "Nothing found for “{q}”." },
   tab_layers: { vi: "Lớp bản đồ", en: "Layers" },
   tab_projects: { vi: "Dự án", en: "Projects" },
@@ -131,6 +131,8 @@ export const STRINGS = {
   kind_zone: { vi: "khu", en: "zone" },
   kind_project: { vi: "dự án", en: "project" },
   kind_settlement: { vi: "điểm dân cư", en: "settlement" },
+  kind_coordinate: { vi: "tọa độ", en: "coordinate" },
+  search_outside: { vi: "ngoài tỉnh Bắc Kạn", en: "outside Bắc Kạn" },
   valid_old: { vi: "trước 2025", en: "before 2025" },
   valid_new: { vi: "từ 2025", en: "from 2025" },
 

@@ -363,7 +363,7 @@ async function runSearch() {
                 "button",
                 { type: "button", class: "pv-search-hit", onclick: () => goTo(r) },
                 h("strong", {}, r.name),
-                h("span", { class: "pv-small" }, ` ${t(`kind_${r.kind}`)}${r.district ? ` · ${r.district}` : ""}${r.valid ? ` · ${t(`valid_${r.valid}`)}` : ""}`),
+                h("span", { class: "pv-small" }, ` ${t(`kind_${r.kind}`)}${r.district ? ` · ${r.district}` : ""}${r.valid ? ` · ${t(`valid_${r.valid}`)}` : ""}${r.in_province === false ? ` · ${t("search_outside")}` : ""}`),
               ),
             ),
           )

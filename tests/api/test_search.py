@@ -113,3 +113,43 @@ def test_old_and_new_provinces_are_told_apart(client):
     assert sorted(r["valid"] for r in provinces) == ["new", "old"]  # Thái Nguyên before and after 2025-07-01
     bac_kan = next(r for r in search(client, "bac kan") if r["kind"] == "province")
     assert (bac_kan["id"], bac_kan["valid"]) == ("06", "old")
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "{north:.2f} {east:.2f}",  # X then Y, as decisions list boundary points
+        "X={north_vi} Y={east_vi}",  # decimal comma, labelled
+        "{east:.2f}, {north:.2f}",  # the other order
+    ],
+)
+def test_a_vn2000_coordinate_takes_you_to_that_point(client, q):
+    from pyproj import Transformer
+
+    lon, lat = 105.62, 22.41  # Ba Bể lake
+    east, north = Transformer.from_crs(4326, 9213, always_xy=True).transform(lon, lat)
+    typed = q.format(
+        north=north,
+        east=east,
+        north_vi=f"{north:.2f}".replace(".", ","),
+        east_vi=f"{east:.2f}".replace(".", ","),
+    )
+    (hit,) = client.get("/api/search", params={"q": typed}).json()["results"]
+    assert hit["kind"] == "coordinate" and hit["id"] == "EPSG:9213" and hit["in_province"] is True
+    # converted back by PostGIS within a few millimetres of where it was made
+    assert abs(hit["centroid"][0] - lon) < 1e-6 and abs(hit["centroid"][1] - lat) < 1e-6
+    assert hit["name"].startswith(f"VN-2000 X = {north:.2f} m")
+
+
+def test_a_wgs84_pair_in_either_order_is_a_coordinate_too(client):
+    for q in ("22.41, 105.62", "105.62 22.41"):
+        (hit,) = client.get("/api/search", params={"q": q}).json()["results"]
+        assert (hit["kind"], hit["centroid"]) == ("coordinate", [105.62, 22.41])
+    far = client.get("/api/search", params={"q": "21.03, 105.85"}).json()["results"]  # Hà Nội
+    assert far[0]["in_province"] is False
+
+
+@pytest.mark.parametrize("q", ["12 34", "2478123", "QL3 105", "PRJ-01"])
+def test_text_that_is_not_a_coordinate_pair_is_searched_as_names(client, q):
+    results = client.get("/api/search", params={"q": q}).json()["results"]
+    assert all(r["kind"] != "coordinate" for r in results)

@@ -318,6 +318,22 @@ def test_search_is_diacritic_blind_and_zooms_to_the_hit(live_server, open_page):
     page.wait_for_function(f"map_planview.getZoom() > {zoom}")
 
 
+def test_typing_a_vn2000_coordinate_takes_the_map_there(live_server, open_page):
+    from pyproj import Transformer
+
+    lon, lat = 105.8345, 22.1472  # Bắc Kạn city
+    east, north = Transformer.from_crs(4326, 9213, always_xy=True).transform(lon, lat)
+    page = open_page("/")
+    page.fill("#pv-search-input", f"X={north:.2f} Y={east:.2f}".replace(".", ","))
+    hit = page.locator("#pv-search-results .pv-search-hit").first
+    hit.wait_for()
+    assert "tọa độ" in hit.inner_text() and "ngoài tỉnh" not in hit.inner_text()
+    page.press("#pv-search-input", "Enter")
+    page.wait_for_function("map_planview.getZoom() >= 14")
+    centre = page.evaluate("(() => { const c = map_planview.getCenter(); return [c.lng, c.lat]; })()")
+    assert abs(centre[0] - lon) < 1e-5 and abs(centre[1] - lat) < 1e-5
+
+
 def test_planner_and_investor_views(live_server, open_page, output_dir):
     sheets = httpx.get(live_server + "/api/sheets").json()["sheets"]
     loaded = [layer["layer_key"] for s in sheets for layer in s["layers"] if layer["loaded"]]
