@@ -161,6 +161,35 @@ def test_zipped_shapefile_imports(engine, tmp_path):
     assert names == ["Đường 1", "Đường 2"]
 
 
+def test_a_cad_drawing_in_vn2000_imports_with_its_crs_named(engine, tmp_path):
+    """Survey and design offices hand over AutoCAD drawings: DXF has no CRS, so --crs names it."""
+    source = tmp_path / "ban_ve.geojson"
+    x, y = VN2000_POINT
+    _frame(
+        [LineString([(x, y), (x + 500, y + 200)]), box(x + 100, y - 100, x + 200, y)],
+        crs=None,
+        Layer=["ranh_gioi", "thua_dat"],
+    ).to_file(source, driver="GeoJSON")
+    drawing = tmp_path / "ban_ve.dxf"
+    pyogrio.write_dataframe(gpd.read_file(source), drawing, driver="DXF")
+
+    with pytest.raises(ImportError_, match="carries no coordinate reference system; pass --crs"):
+        import_any(engine, drawing, sheet_id="P8", layer_key="cad_drawing")
+    result = import_any(engine, drawing, sheet_id="P8", layer_key="cad_drawing", crs="EPSG:9213")
+
+    assert result.layers[0].feature_count == 2
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT properties->>'Layer' AS cad_layer, ST_X(ST_StartPoint(geom)) AS lon, "
+                "ST_Y(ST_StartPoint(geom)) AS lat FROM layers.cad_drawing ORDER BY cad_layer"
+            )
+        ).all()
+    assert [r.cad_layer for r in rows] == ["ranh_gioi", "thua_dat"]  # the CAD layer names are kept
+    _, _, distance = Geod(ellps="WGS84").inv(rows[0].lon, rows[0].lat, *WGS84_EXPECTED)
+    assert distance < 1.0
+
+
 def _write_bad_files(folder: Path) -> dict[str, tuple[Path, dict, str]]:
     """Each bad input, the options it is imported with, and a word the refusal must contain."""
     broken = folder / "broken.geojson"
