@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import folium
 from branca.element import Element
 
+from geo.here import VN2000_PROJ4, VN2000_SRID
 from maps.styles import BASE_STYLES, PROJECT_STATUS_COLORS, ZONE_KIND_COLORS
 
 # Bắc Kạn province, roughly; the JS fits the real province bounds once they arrive.
@@ -21,6 +22,7 @@ PAGE_JS = [
     ("leaflet_markercluster", f"{VENDOR}/leaflet.markercluster/leaflet.markercluster.js"),
     ("leaflet_vectorgrid", f"{VENDOR}/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
     ("leaflet_draw", f"{VENDOR}/leaflet-draw/leaflet.draw.js"),
+    ("proj4", f"{VENDOR}/proj4/proj4.js"),
 ]
 PAGE_CSS = [
     ("leaflet_css", f"{VENDOR}/leaflet/leaflet.css"),
@@ -111,6 +113,7 @@ def page_config(
         "center": list(PROVINCE_CENTER),
         "zoom": PROVINCE_ZOOM,
         "api": "/api",
+        "vn2000": {"srid": VN2000_SRID, "proj4": VN2000_PROJ4},
         "notices": list(notices or []),
         "baseTiles": {"url": base_tiles_url, "attribution": base_tiles_attribution or ""}
         if base_tiles_url

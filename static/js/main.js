@@ -389,7 +389,17 @@ searchInput.addEventListener("keydown", (e) => {
 });
 
 // ---------------------------------------------------------------- cursor coordinates
-map.on("mousemove", (e) => ($("pv-coords").textContent = `${e.latlng.lat.toFixed(5)}, ${e.latlng.lng.toFixed(5)}`));
+// VN-2000 as well: the national grid planners read in decisions and survey drawings (X north, Y east)
+const toVn2000 = window.proj4 && config.vn2000 ? window.proj4(config.vn2000.proj4) : null;
+map.on("mousemove", (e) => {
+  const { lat, lng } = e.latlng;
+  let text = `${lat.toFixed(5)}, ${lng.toFixed(5)}`;
+  if (toVn2000) {
+    const [east, north] = toVn2000.forward([lng, lat]);
+    text += ` · VN-2000 X ${formatNumber(north, state.lang, 0)} Y ${formatNumber(east, state.lang, 0)}`;
+  }
+  $("pv-coords").textContent = text;
+});
 
 // ---------------------------------------------------------------- start-up
 function findDistrict(districts, wanted) {

@@ -45,3 +45,15 @@ def test_unknown_view_and_language_become_notices_not_errors():
     assert config_of(html)["notices"] == ["unknown_view", "unknown_lang"]
     request, notices = page_request(view="investor", district="Ba Bể", lang="en")
     assert (request.view, request.district, request.lang, notices) == ("investor", "Ba Bể", "en", [])
+
+
+def test_the_cursor_projects_to_vn2000_exactly_as_the_database_does(engine):
+    from sqlalchemy import text
+
+    page_definition = config_of(build_page(PageRequest()))["vn2000"]
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT proj4text FROM spatial_ref_sys WHERE srid = :srid"),
+            {"srid": page_definition["srid"]},
+        ).scalar_one()
+    assert page_definition["proj4"] == stored.strip()

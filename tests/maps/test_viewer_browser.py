@@ -61,7 +61,9 @@ def test_page_is_offline_and_loads_without_errors(live_server, open_page, output
     assert page.locator(".leaflet-pv-base-pane path").count() >= 1
     assert page.locator(".leaflet-pv-base-lines-pane path").count() > 8
     page.mouse.move(800, 400)
-    assert re.match(r"^\d+\.\d{5}, \d+\.\d{5}$", page.locator("#pv-coords").inner_text())
+    assert re.match(
+        r"^\d+\.\d{5}, \d+\.\d{5} · VN-2000 X [\d.]+ Y [\d.]+$", page.locator("#pv-coords").inner_text()
+    )
 
     transferred = decoded = 0
     for response in page.pv_responses:
@@ -332,6 +334,32 @@ def test_typing_a_vn2000_coordinate_takes_the_map_there(live_server, open_page):
     page.wait_for_function("map_planview.getZoom() >= 14")
     centre = page.evaluate("(() => { const c = map_planview.getCenter(); return [c.lng, c.lat]; })()")
     assert abs(centre[0] - lon) < 1e-5 and abs(centre[1] - lat) < 1e-5
+
+
+def test_the_cursor_shows_vn2000_coordinates(live_server, open_page):
+    from pyproj import Transformer
+
+    lon, lat = 105.8345, 22.1472
+    east, north = Transformer.from_crs(4326, 9213, always_xy=True).transform(lon, lat)
+    page = open_page("/")
+    page.evaluate(f"map_planview.setView([{lat}, {lon}], 14, {{animate: false}})")
+    box = page.locator(".folium-map").bounding_box()
+    point = page.evaluate(
+        f"(() => {{ const p = map_planview.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
+    )
+    page.mouse.move(box["x"] + point[0], box["y"] + point[1])
+    shown = page.locator("#pv-coords").inner_text()
+    x_north, y_east = (
+        int(v.replace(".", "")) for v in re.search(r"VN-2000 X ([\d.]+) Y ([\d.]+)", shown).groups()
+    )
+    # within a pixel at z14 (~10 m) of pyproj: the browser's proj4 follows the database's definition
+    assert abs(x_north - north) < 12 and abs(y_east - east) < 12
+    # and the projection itself agrees with pyproj to the centimetre (the datum shift is ~200 m)
+    js_east, js_north = page.evaluate(
+        f"(() => proj4(JSON.parse(document.getElementById('pv-config').textContent).vn2000.proj4)"
+        f".forward([{lon}, {lat}]))()"
+    )
+    assert abs(js_east - east) < 0.01 and abs(js_north - north) < 0.01
 
 
 def test_planner_and_investor_views(live_server, open_page, output_dir):
