@@ -15,10 +15,14 @@ NEW_UNITS_FROM = "2025-07-01"
 KIND_ORDER = ("province", "district", "commune", "commune_2025", "zone", "project", "settlement")
 
 _SPACES = re.compile(r"\s+")
-# A pair of coordinates typed into the search box: two numbers (decimal point or comma), optionally
-# labelled X/Y/N/E, separated by spaces, commas or semicolons.
-_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
-_COORDINATE_LABELS = re.compile(r"^[\sXYNExyne=:;,°]*$")
+# A pair of coordinates typed or pasted into the search box: two numbers, optionally labelled X/Y/N/E,
+# separated by spaces, semicolons or ", ". A number may be written the Vietnamese way (2.478.123,45),
+# the English way (2,478,123.45) or plain (2478123.45 / 2478123,45).
+_COORDINATE_LABEL = re.compile(r"VN-?2000|WGS\s*-?84|\b[XYNE]\s*[=:]?\s*|°", re.IGNORECASE)
+_COORDINATE_SEPARATOR = re.compile(r"[\s;]+|,\s+")
+_PLAIN_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_GROUPED_VI = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+_GROUPED_EN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 # Each candidate: kind, id, name, full_name (also matched), name_ascii, district, valid, keys (codes and
 # ids, matched whole), alt_names (matched anywhere, ranked last), source, geometry_quality, geom.
@@ -105,21 +109,38 @@ _RANKED = """
 """
 
 
+def _number_readings(token: str) -> set[float]:
+    """Every value ``token`` can mean: "503.678" is 503.678 or, grouped the Vietnamese way, 503678."""
+    readings = set()
+    if _PLAIN_NUMBER.fullmatch(token):
+        readings.add(float(token.replace(",", ".")))
+    if _GROUPED_VI.fullmatch(token):
+        readings.add(float(token.replace(".", "").replace(",", ".")))
+    if _GROUPED_EN.fullmatch(token):
+        readings.add(float(token.replace(",", "")))
+    return readings
+
+
 def parse_coordinates(text: str) -> tuple[int, float, float] | None:
     """(srid, x, y) when ``text`` is a coordinate pair: WGS 84 degrees or VN-2000 TM-3 metres, either order.
 
     VN-2000 is written as Vietnamese surveyors do, X (north, ~2,400,000 m here) then Y (east, ~500,000 m),
-    but the two are told apart by size, so the order does not matter; so are latitude and longitude.
+    but the two are told apart by size, so the order does not matter; so are latitude and longitude. The
+    sizes also decide what an ambiguous number means (a decimal point or a thousands separator).
     """
-    numbers = _NUMBER.findall(text)
-    if len(numbers) != 2 or not _COORDINATE_LABELS.match(_NUMBER.sub(" ", text)):
+    cleaned = _COORDINATE_LABEL.sub(" ", text)
+    tokens = [t for t in _COORDINATE_SEPARATOR.split(cleaned) if t]
+    if len(tokens) == 1 and tokens[0].count(",") == 1:  # "22.41,105.62"
+        tokens = tokens[0].split(",")
+    if len(tokens) != 2:
         return None
-    a, b = (float(n.replace(",", ".")) for n in numbers)
-    for first, second in ((a, b), (b, a)):
-        if 2_000_000 <= first <= 2_800_000 and 200_000 <= second <= 800_000:
-            return VN2000_SRID, second, first  # x = easting, y = northing
-        if 100 <= first <= 112 and 6 <= second <= 25:
-            return 4326, first, second  # lon, lat
+    for a in _number_readings(tokens[0]):
+        for b in _number_readings(tokens[1]):
+            for first, second in ((a, b), (b, a)):
+                if 2_000_000 <= first <= 2_800_000 and 200_000 <= second <= 800_000:
+                    return VN2000_SRID, second, first  # x = easting, y = northing
+                if 100 <= first <= 112 and 6 <= second <= 25:
+                    return 4326, first, second  # lon, lat
     return None
 
 

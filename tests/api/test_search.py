@@ -141,6 +141,19 @@ def test_a_vn2000_coordinate_takes_you_to_that_point(client, q):
     assert hit["name"].startswith(f"VN-2000 X = {north:.2f} m")
 
 
+def test_the_cursor_readout_pasted_back_finds_the_same_place(client):
+    from pyproj import Geod, Transformer
+
+    lon, lat = 105.8345, 22.1472
+    east, north = Transformer.from_crs(4326, 9213, always_xy=True).transform(lon, lat)
+    # what the viewer's cursor shows in Vietnamese: thousands grouped with dots, whole metres
+    readout = f"VN-2000 X {north:,.0f} Y {east:,.0f}".replace(",", ".")
+    (hit,) = client.get("/api/search", params={"q": readout}).json()["results"]
+    assert hit["kind"] == "coordinate"
+    _, _, metres = Geod(ellps="WGS84").inv(lon, lat, *hit["centroid"])
+    assert metres < 1.0
+
+
 def test_a_wgs84_pair_in_either_order_is_a_coordinate_too(client):
     for q in ("22.41, 105.62", "105.62 22.41"):
         (hit,) = client.get("/api/search", params={"q": q}).json()["results"]
