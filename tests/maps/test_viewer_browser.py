@@ -17,14 +17,19 @@ def visible_project_count(page) -> int:
     return singles + sum(int(n) for n in clusters)
 
 
-def click_map_at(page, lon: float, lat: float) -> None:
-    """Zoom in on a place and click the map there, as a user would."""
-    page.evaluate(f"map_planview.setView([{lat}, {lon}], 12, {{animate: false}})")
+def screen_point(page, lon: float, lat: float, zoom: int = 12) -> tuple[float, float]:
+    """Centre the map on a place at ``zoom``; return where it is on the screen."""
+    page.evaluate(f"map_planview.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
     box = page.locator(".folium-map").bounding_box()
     point = page.evaluate(
         f"(() => {{ const p = map_planview.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
     )
-    page.mouse.click(box["x"] + point[0], box["y"] + point[1])
+    return box["x"] + point[0], box["y"] + point[1]
+
+
+def click_map_at(page, lon: float, lat: float) -> None:
+    """Zoom in on a place and click the map there, as a user would."""
+    page.mouse.click(*screen_point(page, lon, lat))
 
 
 def zone_and_project_free_point(engine, district_name: str) -> tuple[float, float]:
@@ -342,12 +347,7 @@ def test_the_cursor_shows_vn2000_coordinates(live_server, open_page):
     lon, lat = 105.8345, 22.1472
     east, north = Transformer.from_crs(4326, 9213, always_xy=True).transform(lon, lat)
     page = open_page("/")
-    page.evaluate(f"map_planview.setView([{lat}, {lon}], 14, {{animate: false}})")
-    box = page.locator(".folium-map").bounding_box()
-    point = page.evaluate(
-        f"(() => {{ const p = map_planview.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
-    )
-    page.mouse.move(box["x"] + point[0], box["y"] + point[1])
+    page.mouse.move(*screen_point(page, lon, lat, zoom=14))
     shown = page.locator("#pv-coords").inner_text()
     x_north, y_east = (
         int(v.replace(".", "")) for v in re.search(r"VN-2000 X ([\d.]+) Y ([\d.]+)", shown).groups()
