@@ -1082,6 +1082,46 @@ async def list_conflicts(conn, district: str | None = None, severity: str | None
     }
 
 
+# One row per conflict in the CSV export (what a planner takes to a meeting or a report).
+CONFLICT_CSV_COLUMNS = [
+    "project_id",
+    "project_name",
+    "district_codes",
+    "severity",
+    "rule_code",
+    "message_vi",
+    "message_en",
+    "constraint_layer",
+    "constraint_name",
+    "overlap_ha",
+    "overlap_pct",
+    "distance_m",
+    "approximate",
+    "legal_basis",
+    "approving_authority",
+    "threshold_verified",
+    "data_version",
+    "evaluated_at",
+]
+
+
+def conflict_csv_rows(report: dict) -> list[dict]:
+    """The conflicts of a ``list_conflicts`` report as flat rows of CONFLICT_CSV_COLUMNS."""
+    return [
+        {
+            **c,
+            "project_id": c["project"]["id"],
+            "project_name": c["project"]["name"],
+            "district_codes": " ".join(c["project"]["district_codes"]),
+            "constraint_layer": (c.get("constraint") or {}).get("layer"),
+            "constraint_name": (c.get("constraint") or {}).get("name"),
+            "data_version": report["data_version"],
+            "evaluated_at": report["evaluated_at"],
+        }
+        for c in report["conflicts"]
+    ]
+
+
 async def resolve_district(conn, district: str) -> str:
     """A district code from a code or a name (with or without diacritics); unknown → 400."""
     code = await conn.fetchval(

@@ -1,15 +1,12 @@
 """Projects of the plan: list with counts, record, status changes and history, the annual report."""
 
-import csv
-import io
-
 import asyncpg
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import connection
-from api.responses import OrjsonResponse
+from api.responses import OrjsonResponse, csv_download
 from geo.projects import (
     MAX_NOTE_CHARS,
     get_project,
@@ -95,13 +92,5 @@ async def implementation(
     report = await implementation_report(conn, year, district)
     if f == "json":
         return OrjsonResponse(report)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(report["projects"])
     name = f"implementation-{year}" + (f"-{report['district']}" if report["district"] else "") + ".csv"
-    return Response(
-        "\ufeff" + out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return csv_download(report["projects"], REPORT_COLUMNS, name)

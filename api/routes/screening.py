@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import connection
+from api.responses import csv_download
 from geo import conformity, screening, sites
 from geo.errors import InvalidParameter, PayloadTooLarge
 from maps import reports
@@ -72,9 +73,15 @@ async def conflicts(
     conn: Conn,
     district: Annotated[str | None, Query(max_length=80, description="district code or name")] = None,
     severity: Annotated[Literal["block", "review", "info"] | None, Query()] = None,
-) -> dict:
+    f: Annotated[Literal["json", "csv"], Query(description="json, or csv (one row per conflict)")] = "json",
+) -> Any:
     """Every stored conflict, filterable by district and severity, with the inactive rules."""
-    return await screening.list_conflicts(conn, district=district, severity=severity)
+    report = await screening.list_conflicts(conn, district=district, severity=severity)
+    if f == "json":
+        return report
+    scope = "-".join(v for v in (report["filters"]["district"], severity) if v)
+    name = f"conflicts-v{report['data_version']}{'-' + scope if scope else ''}.csv"
+    return csv_download(screening.conflict_csv_rows(report), screening.CONFLICT_CSV_COLUMNS, name)
 
 
 @router.get("/api/conflict-rules")

@@ -8,6 +8,7 @@ const TEXT = {
     conflicts_title: "Xung đột quy hoạch của các dự án",
     conflicts_none: "Không có xung đột với các quy tắc đang áp dụng.",
     conflicts_loading: "Đang đối chiếu…",
+    conflicts_csv: "Tải danh sách (CSV, mở bằng Excel)",
     severity_all: "Mọi mức",
     block: "Chặn",
     review: "Cần xem xét",
@@ -58,6 +59,7 @@ const TEXT = {
     conflicts_title: "Plan conflicts of the projects",
     conflicts_none: "No conflict with the active rules.",
     conflicts_loading: "Screening…",
+    conflicts_csv: "Download the list (CSV, opens in Excel)",
     severity_all: "All severities",
     block: "Block",
     review: "Review",
@@ -179,7 +181,11 @@ export function initTools(ctx) {
     const list = data.conflicts.length
       ? h("ul", { class: "pv-conflict-list" }, data.conflicts.map((c) => conflictItem(c, { project: c.project })))
       : h("p", {}, tr("conflicts_none"));
-    fill(root, h("h3", {}, tr("conflicts_title")), select, h("p", { class: "pv-small pv-conflict-counts" }, counts), list, inactiveList(data.inactive_rules));
+    const csv = new URLSearchParams({ f: "csv" });
+    if (state.severity) csv.set("severity", state.severity);
+    if (ctx.district?.code) csv.set("district", ctx.district.code);
+    const download = h("a", { id: "pv-conflicts-csv", href: `${ctx.config.api}/conflicts?${csv}`, download: "" }, tr("conflicts_csv"));
+    fill(root, h("h3", {}, tr("conflicts_title")), select, h("p", { class: "pv-small pv-conflict-counts" }, counts, " · ", download), list, inactiveList(data.inactive_rules));
   }
 
   // ------------------------------------------------------------ the screening tool

@@ -151,6 +151,29 @@ def test_project_conflicts_and_the_list(client, ready):
     assert all("065" in c["project"]["district_codes"] for c in in_065["conflicts"])
 
 
+def test_the_conflicts_list_downloads_as_a_spreadsheet(client, ready):
+    import csv
+    import io
+
+    response = client.get("/api/conflicts", params={"f": "csv", "severity": "block"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert (
+        "attachment" in response.headers["content-disposition"]
+        and "-block.csv" in response.headers["content-disposition"]
+    )
+    assert response.content.startswith("\ufeff".encode())  # Excel reads the diacritics right
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    listing = client.get("/api/conflicts", params={"severity": "block"}).json()
+    assert len(rows) == len(listing["conflicts"]) > 0
+    # the real finding on the shipped data: PRJ-11 lies in the Ba Bể national park core
+    park = next(r for r in rows if r["project_id"] == "PRJ-11" and r["rule_code"] == "PA-CORE")
+    assert park["severity"] == "block" and park["constraint_name"] == "Vườn quốc gia Ba Bể"
+    assert float(park["overlap_ha"]) > 400 and park["approximate"] == "True"
+    assert park["legal_basis"] and park["data_version"] == str(listing["data_version"])
+    unknown = client.get("/api/conflicts", params={"f": "xlsx"})
+    assert unknown.status_code == 400 and "f" in unknown.text
+
+
 def test_rule_catalog_lists_inactive_rules_with_reasons(client, ready):
     rules = {r["rule_code"]: r for r in client.get("/api/conflict-rules").json()["rules"]}
     assert rules["PA-CORE"]["status"] == "active"

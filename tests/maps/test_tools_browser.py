@@ -1,6 +1,9 @@
 """The planner/investor tools in a real browser: conflicts list, screening a footprint, site finder."""
 
+import csv
+import io
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -61,6 +64,14 @@ def test_planner_view_lists_conflicts_and_highlights_them(live_server, open_page
         "[...document.querySelectorAll('#pv-conflicts .pv-conflict')]"
         ".every(li => li.classList.contains('pv-sev-info'))"
     )
+    # the list as it stands (info only now) downloads as a spreadsheet
+    with page.expect_download() as download_info:
+        page.locator("#pv-conflicts-csv").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith("-info.csv")
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
+    assert len(rows) == page.locator("#pv-conflicts .pv-conflict").count()
+    assert {r["severity"] for r in rows} == {"info"}
     page.screenshot(path=str(output_dir / "tools_planner_conflicts.png"))
     assert page.pv_errors == [] and page.pv_external_requests() == []
 
