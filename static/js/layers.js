@@ -1,6 +1,6 @@
 // The drawn base map (our own boundaries, rivers, roads, places) and the layer tree by plan sheet.
 import { h, sourceLink } from "./dom.js";
-import { formatNumber, sourceText } from "./i18n.js";
+import { formatNumber } from "./i18n.js";
 
 // VectorGrid 1.3.0 still calls L.DomEvent.fakeStop, which Leaflet 1.8 renamed to _fakeStop.
 if (window.L && L.DomEvent && !L.DomEvent.fakeStop) {
@@ -279,23 +279,14 @@ export class LayerTree {
       });
     }
     const fc = await this.ctx.api(`/collections/${encodeURIComponent(collection)}/items`, { limit: 10000 });
-    const { t } = this.ctx;
+    // Not interactive: a click on the plan's layers is a "what the plan says here" question, answered
+    // for every sheet at once (a feature popup would swallow the click; the province outline covers all).
     return L.geoJSON(fc, {
       pane,
+      interactive: false,
       style: (feature) => featureStyle(meta, feature.properties, state.opacity),
       pointToLayer: (feature, latlng) =>
-        L.circleMarker(latlng, { ...featureStyle(meta, feature.properties, state.opacity), radius: meta.style?.radius || 5, pane }),
-      onEachFeature: (feature, layer) => {
-        layer.bindPopup(() => {
-          const p = feature.properties || {};
-          const note = sourceText(p, "geometry_note", this.ctx.lang());
-          const lines = [h("strong", {}, p.name || p.name_vi || p.feature_id || "")];
-          if (p.landuse_code) lines.push(h("div", {}, `${p.landuse_code} — ${p.landuse_name || ""}`));
-          if (p.geometry_quality === "approximate") lines.push(h("div", { class: "pv-approx" }, t("location_approximate"), note ? `: ${note}` : ""));
-          if (p.source) lines.push(h("div", { class: "pv-small" }, `${t("card_source")}: `, sourceLink(p.source, p.source)));
-          return h("div", { class: "pv-card" }, lines);
-        });
-      },
+        L.circleMarker(latlng, { ...featureStyle(meta, feature.properties, state.opacity), radius: meta.style?.radius || 5, pane, interactive: false }),
     });
   }
 }
