@@ -325,7 +325,13 @@ function renderHere() {
   }
   fill(box, ...parts);
 }
-map.on("click", (e) => showHere(e.latlng));
+// While a shape is being drawn (screening tool) its clicks are vertices, not "what is here" questions.
+let drawing = false;
+map.on("draw:drawstart", () => (drawing = true));
+map.on("draw:drawstop", () => setTimeout(() => (drawing = false), 0)); // after the closing click
+map.on("click", (e) => {
+  if (!drawing) showHere(e.latlng);
+});
 
 // ---------------------------------------------------------------- search
 const searchInput = $("pv-search-input");

@@ -105,6 +105,37 @@ def test_uploading_a_footprint_screens_it(live_server, open_page, screened, tmp_
     assert page.pv_external_requests() == []
 
 
+def test_drawing_a_footprint_screens_it_without_leaving_the_tool(live_server, open_page, screened):
+    lon, lat, _ = screened
+    page = open_page("/?view=planner")
+    here_requests = []
+    page.on("request", lambda r: here_requests.append(r.url) if "/api/here" in r.url else None)
+    page.evaluate(f"map_planview.setView([{lat}, {lon}], 13, {{animate: false}})")
+    box = page.locator(".folium-map").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.locator("#pv-screening .pv-draw").click()
+    corners = [(cx - 60, cy - 40), (cx + 60, cy - 40), (cx + 60, cy + 40), (cx - 60, cy + 40)]
+    for x, y in corners:
+        page.mouse.click(x, y)
+        page.wait_for_timeout(150)
+    page.mouse.click(*corners[0])  # back on the first vertex closes the shape
+    verdict = page.locator("#pv-screening .pv-screen-result [data-verdict]")
+    verdict.wait_for()
+    assert verdict.get_attribute("data-verdict") == "conflicts"  # it lies in the Ba Bể park core
+    # the vertices were not "what is here" clicks: the panel stayed on the tool, nothing was asked
+    assert page.locator('#pv-tabs [data-tab="tools"]').get_attribute("aria-selected") == "true"
+    assert here_requests == []
+    # and once drawn, a click on the map asks "what is here" again (east of the province: no feature there)
+    page.wait_for_timeout(500)  # the zoom onto the drawn footprint ends first
+    page.evaluate("map_planview.setView([22.2, 106.3], 9, {animate: false})")
+    x, y = page.evaluate(
+        "(() => { const p = map_planview.latLngToContainerPoint([22.2, 106.45]); return [p.x, p.y]; })()"
+    )
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.locator("#pv-here-district").wait_for()
+    assert len(here_requests) == 1
+
+
 def test_project_card_shows_its_conflicts(live_server, open_page, screened):
     page = open_page("/")
     page.click('#pv-tabs [data-tab="projects"]')
