@@ -149,26 +149,39 @@ def _search_box(lat: float, tolerance_m: float) -> tuple[float, float]:
     return dx, dy
 
 
-def _unit_2025(commune: dict | None, units: list | None) -> tuple[dict | None, str | None]:
-    """The 2025 unit from the crosswalk, or None with the reason."""
+def _unit_2025(commune: dict | None, units: list | None) -> tuple[dict | None, str | None, str | None]:
+    """The 2025 unit from the crosswalk, or None; with the reason in English and Vietnamese."""
     if units:
-        note = None
-        if len(units) > 1:
-            note = "the old commune was split between several 2025 units: " + ", ".join(
-                u["name"] for u in units
-            )
-        return units[0], note
+        if len(units) == 1:
+            return units[0], None, None
+        names = ", ".join(u["name"] for u in units)
+        return (
+            units[0],
+            f"the old commune was split between several 2025 units: {names}",
+            f"xã cũ được chia cho nhiều đơn vị năm 2025: {names}",
+        )
     if commune is None:
-        return None, "no pre-2025 commune polygon contains this point, so its 2025 unit is unknown"
+        return (
+            None,
+            "no pre-2025 commune polygon contains this point, so its 2025 unit is unknown",
+            "không có xã (trước 2025) nào chứa điểm này nên chưa biết đơn vị năm 2025",
+        )
     status = commune.get("status_2025") or ""
     name = commune.get("full_name") or commune.get("name")
     if "abolished" in status.lower() or (commune.get("valid_to") or "9999") < "2025-06-30":
-        return None, (
+        return (
+            None,
             f"{name} was abolished in the 2020 merger ({status or 'no longer a unit in 2025'}); the 2025 "
             "crosswalk starts from the units of 2020–2025 and the sources do not say which one absorbed "
-            "this area, so no 2025 unit is given"
+            "this area, so no 2025 unit is given",
+            f"{name} đã giải thể khi sáp nhập năm 2020; bảng chuyển đổi 2025 bắt đầu từ các đơn vị "
+            "2020–2025 và nguồn không nêu đơn vị nào nhận vùng này, nên không ghi đơn vị năm 2025",
         )
-    return None, f"{name} ({commune['code']}) has no row in the 2025 crosswalk"
+    return (
+        None,
+        f"{name} ({commune['code']}) has no row in the 2025 crosswalk",
+        f"{name} ({commune['code']}) chưa có trong bảng chuyển đổi 2025",
+    )
 
 
 async def what_is_here(
@@ -180,7 +193,7 @@ async def what_is_here(
     args = (lon, lat, tolerance_m, dx, dy)
     admin = await conn.fetchrow(_ADMIN, *args)
     commune = admin["commune"]
-    unit_2025, unit_note = _unit_2025(commune, admin["units_2025"])
+    unit_2025, unit_note, unit_note_vi = _unit_2025(commune, admin["units_2025"])
     result: dict = {
         "point": [lon, lat],
         "vn2000": admin["vn2000"],
@@ -190,6 +203,7 @@ async def what_is_here(
         "commune": commune,
         "unit_2025": unit_2025,
         "unit_2025_note": unit_note,
+        "unit_2025_note_vi": unit_note_vi,
         "zones": admin["zones"] or [],
         "projects": admin["projects"] or [],
         "unmapped_in_district": admin["unmapped_in_district"] or [],
@@ -198,7 +212,7 @@ async def what_is_here(
     }
     if admin["province"] is None:
         result["note"] = "outside Bắc Kạn: the plan covers the province of Bắc Kạn (before 1 July 2025) only"
-        result["unit_2025_note"] = None
+        result["unit_2025_note"] = result["unit_2025_note_vi"] = None
         return result
 
     sheets: dict[str, dict] = {}

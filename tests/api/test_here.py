@@ -125,6 +125,8 @@ def test_an_abolished_commune_has_no_2025_unit_and_says_why(client, engine):
     assert answer["commune"]["code"] == code
     assert answer["unit_2025"] is None
     assert "2020" in answer["unit_2025_note"] or "crosswalk" in answer["unit_2025_note"]
+    # and in Vietnamese, for the viewer's default language
+    assert "2020" in answer["unit_2025_note_vi"] or "bảng chuyển đổi" in answer["unit_2025_note_vi"]
 
 
 def test_outside_the_province_is_empty_with_a_note(client):

@@ -241,6 +241,24 @@ def test_clicking_inside_ba_be_shows_ba_be_in_the_panel(live_server, open_page, 
     assert page.locator('#pv-tabs [data-tab="here"]').get_attribute("aria-selected") == "true"
 
 
+def test_a_commune_abolished_in_2020_says_in_vietnamese_why_it_has_no_2025_unit(
+    live_server, open_page, engine
+):
+    with engine.connect() as conn:
+        name, lon, lat = conn.execute(
+            text(
+                "SELECT name, ST_X(ST_PointOnSurface(geom)), ST_Y(ST_PointOnSurface(geom)) FROM admin_unit "
+                "WHERE level = 'commune' AND status_2025 = 'abolished (merged 2020)' ORDER BY code LIMIT 1"
+            )
+        ).one()
+    page = open_page("/")
+    click_map_at(page, lon, lat)
+    page.locator("#pv-here-unit2025-note").wait_for()
+    assert page.locator("#pv-here-commune").inner_text() == f"{name} — đã giải thể (sáp nhập năm 2020)"
+    assert page.locator("#pv-here-unit2025").inner_text() == "—"
+    assert "nguồn không nêu đơn vị nào nhận vùng này" in page.locator("#pv-here-unit2025-note").inner_text()
+
+
 def test_places_known_only_by_district_are_listed_with_a_readable_status(live_server, open_page, engine):
     with engine.connect() as conn:
         name, status_vi = conn.execute(
