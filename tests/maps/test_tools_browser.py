@@ -110,7 +110,8 @@ def test_drawing_a_footprint_screens_it_without_leaving_the_tool(live_server, op
     page = open_page("/?view=planner")
     here_requests = []
     page.on("request", lambda r: here_requests.append(r.url) if "/api/here" in r.url else None)
-    page.evaluate(f"map_planview.setView([{lat}, {lon}], 13, {{animate: false}})")
+    page.evaluate(f"void map_planview.setView([{lat}, {lon}], 13, {{animate: false}})")
+    page.wait_for_timeout(500)  # a click a few ms after a programmatic move is lost; a person is slower
     box = page.locator(".folium-map").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.locator("#pv-screening .pv-draw").click()
@@ -127,7 +128,7 @@ def test_drawing_a_footprint_screens_it_without_leaving_the_tool(live_server, op
     assert here_requests == []
     # and once drawn, a click on the map asks "what is here" again (east of the province: no feature there)
     page.wait_for_timeout(500)  # the zoom onto the drawn footprint ends first
-    page.evaluate("map_planview.setView([22.2, 106.3], 9, {animate: false})")
+    page.evaluate("void map_planview.setView([22.2, 106.3], 9, {animate: false})")
     x, y = page.evaluate(
         "(() => { const p = map_planview.latLngToContainerPoint([22.2, 106.45]); return [p.x, p.y]; })()"
     )

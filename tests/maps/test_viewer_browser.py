@@ -19,7 +19,9 @@ def visible_project_count(page) -> int:
 
 def screen_point(page, lon: float, lat: float, zoom: int = 12) -> tuple[float, float]:
     """Centre the map on a place at ``zoom``; return where it is on the screen."""
-    page.evaluate(f"map_planview.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
+    # void: setView returns the map, which Playwright would spend seconds serialising
+    page.evaluate(f"void map_planview.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
+    page.wait_for_timeout(300)  # a click a few ms after a programmatic move can be lost; a person is slower
     box = page.locator(".folium-map").bounding_box()
     point = page.evaluate(
         f"(() => {{ const p = map_planview.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
