@@ -149,6 +149,19 @@ def _search_box(lat: float, tolerance_m: float) -> tuple[float, float]:
     return dx, dy
 
 
+def _status_2025_vi(status: str | None) -> str | None:
+    """The dataset's English words for a 2009 commune's fate in 2025, in Vietnamese."""
+    if not status:
+        return None
+    if status == "unchanged":
+        return "không đổi"
+    if status == "abolished (merged 2020)":
+        return "đã giải thể (sáp nhập năm 2020)"
+    if status.startswith("renamed/merged: "):
+        return "đổi tên/sáp nhập: " + status.removeprefix("renamed/merged: ")
+    return None
+
+
 def _unit_2025(commune: dict | None, units: list | None) -> tuple[dict | None, str | None, str | None]:
     """The 2025 unit from the crosswalk, or None; with the reason in English and Vietnamese."""
     if units:
@@ -193,6 +206,8 @@ async def what_is_here(
     args = (lon, lat, tolerance_m, dx, dy)
     admin = await conn.fetchrow(_ADMIN, *args)
     commune = admin["commune"]
+    if commune is not None:
+        commune["status_2025_vi"] = _status_2025_vi(commune.get("status_2025"))
     unit_2025, unit_note, unit_note_vi = _unit_2025(commune, admin["units_2025"])
     result: dict = {
         "point": [lon, lat],

@@ -255,15 +255,6 @@ async function showHere(latlng) {
   }
 }
 
-/** A 2009 commune's fate in the 2025 reform (the dataset's English words) in the page language. */
-function status2025(text) {
-  if (!text || state.lang !== "vi") return text;
-  if (text === "unchanged") return "không đổi";
-  if (text === "abolished (merged 2020)") return "đã giải thể (sáp nhập năm 2020)";
-  const renamed = /^renamed\/merged: (.+)$/.exec(text);
-  return renamed ? `đổi tên/sáp nhập: ${renamed[1]}` : text;
-}
-
 /** " · status" of a place listed without a site: projects use the status vocabulary, zones the source's text. */
 function unmappedStatus(place) {
   if (!place.status) return "";
@@ -290,7 +281,7 @@ function renderHere() {
       h("dt", {}, t("here_district")),
       h("dd", { id: "pv-here-district" }, r.district?.name || t("here_outside")),
       h("dt", {}, t("here_commune")),
-      h("dd", { id: "pv-here-commune" }, r.commune ? [r.commune.name, status2025(r.commune.status_2025)].filter(Boolean).join(" — ") : "—"),
+      h("dd", { id: "pv-here-commune" }, r.commune ? [r.commune.name, sourceText(r.commune, "status_2025", state.lang)].filter(Boolean).join(" — ") : "—"),
       h("dt", {}, t("here_unit_2025")),
       h("dd", { id: "pv-here-unit2025" }, r.unit_2025 ? [r.unit_2025.name, r.unit_2025.province].filter(Boolean).join(", ") : "—"),
       r.unit_2025_note ? h("dd", { id: "pv-here-unit2025-note", class: "pv-small pv-approx" }, sourceText(r, "unit_2025_note", state.lang)) : null,
