@@ -284,8 +284,9 @@ function renderHere() {
       h("dd", { id: "pv-here-commune" }, r.commune ? [r.commune.name, sourceText(r.commune, "status_2025", state.lang)].filter(Boolean).join(" — ") : "—"),
       h("dt", {}, t("here_unit_2025")),
       h("dd", { id: "pv-here-unit2025" }, r.unit_2025 ? [r.unit_2025.name, r.unit_2025.province].filter(Boolean).join(", ") : "—"),
-      r.unit_2025_note ? h("dd", { id: "pv-here-unit2025-note", class: "pv-small pv-approx" }, sourceText(r, "unit_2025_note", state.lang)) : null,
     ),
+    // below the two-column list: a long note inside it would widen the label column off the panel
+    r.unit_2025_note ? h("p", { id: "pv-here-unit2025-note", class: "pv-small pv-approx" }, sourceText(r, "unit_2025_note", state.lang)) : null,
   ];
   const sheets = (r.sheets || []).filter((s) => (s.features || []).length);
   if (!sheets.length) parts.push(h("p", {}, t("here_none")));

@@ -259,6 +259,10 @@ def test_a_commune_abolished_in_2020_says_in_vietnamese_why_it_has_no_2025_unit(
     assert page.locator("#pv-here-commune").inner_text() == f"{name} — đã giải thể (sáp nhập năm 2020)"
     assert page.locator("#pv-here-unit2025").inner_text() == "—"
     assert "nguồn không nêu đơn vị nào nhận vùng này" in page.locator("#pv-here-unit2025-note").inner_text()
+    # and the list of units stays readable: its values sit inside the panel, beside their labels
+    panel = page.locator("#pv-panel").bounding_box()
+    value = page.locator("#pv-here-district").bounding_box()
+    assert value["x"] + value["width"] <= panel["x"] + panel["width"] and value["height"] < 40
 
 
 def test_places_known_only_by_district_are_listed_with_a_readable_status(live_server, open_page, engine):
