@@ -3,8 +3,8 @@
 from sqlalchemy import create_engine
 
 from alembic import context
-from geo.models import Base
-from geo.settings import database_settings
+from geo.store.models import Base
+from geo.store.settings import database_settings
 
 config = context.config
 target_metadata = Base.metadata

@@ -10,10 +10,10 @@ from fastapi import Query, Request
 from fastapi.responses import Response
 
 from api.settings import features_settings
-from geo.catalog import CatalogCache
 from geo.errors import InvalidParameter
-from geo.features import ItemsQuery
-from geo.tiles import TileCache
+from geo.serve.catalog import CatalogCache
+from geo.serve.features import ItemsQuery
+from geo.serve.tiles import TileCache
 
 # Query parameters of /items that are not property filters.
 RESERVED_ITEM_PARAMS = {"bbox", "limit", "offset", "properties", "sortby", "f", "bbox-crs", "crs", "datetime"}

@@ -5,7 +5,20 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.responses import OrjsonResponse
-from geo.errors import Conflict, InvalidParameter, NotFound, PayloadTooLarge, PlanviewError, Unprocessable
+from geo.errors import (
+    Conflict,
+    Forbidden,
+    InvalidParameter,
+    NotFound,
+    PayloadTooLarge,
+    PlanviewError,
+    PreconditionFailed,
+    PreconditionRequired,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthenticated,
+    Unprocessable,
+)
 
 STATUS_BY_ERROR: dict[type[PlanviewError], int] = {
     NotFound: 404,
@@ -13,6 +26,12 @@ STATUS_BY_ERROR: dict[type[PlanviewError], int] = {
     Conflict: 409,
     PayloadTooLarge: 413,
     Unprocessable: 422,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    PreconditionRequired: 428,
+    PreconditionFailed: 412,
+    TooManyRequests: 429,
+    ServiceUnavailable: 503,
 }
 
 
@@ -26,7 +45,17 @@ def register_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(PlanviewError)
     async def planview_error(request: Request, exc: PlanviewError) -> OrjsonResponse:
         status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(exc, t)), 400)
-        return _body(status, type(exc).__name__, str(exc))
+        response = _body(status, type(exc).__name__, str(exc))
+        if isinstance(exc, PreconditionFailed) and exc.current is not None:
+            response = OrjsonResponse(
+                status_code=status,
+                content={"code": "PreconditionFailed", "description": str(exc), "current": exc.current},
+            )
+        if isinstance(exc, TooManyRequests | ServiceUnavailable):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, Unauthenticated):
+            response.headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> OrjsonResponse:

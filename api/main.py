@@ -10,8 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import register_error_handlers
 from api.responses import OrjsonResponse
 from api.settings import api_settings
-from geo.database import create_pool
-from geo.settings import REPO_ROOT
+from geo.store.database import create_pool
+from geo.store.settings import REPO_ROOT
 
 # Routers in the order they are mounted; each module exposes ``router``.
 ROUTER_MODULES = (

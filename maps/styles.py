@@ -1,6 +1,6 @@
 """Colours of the overlays and of the drawn base map, shared with the JS through the page config."""
 
-# One colour per project status (geo/models.py project.status); the legend is built from this.
+# One colour per project status (geo/store/models.py project.status); the legend is built from this.
 PROJECT_STATUS_COLORS: dict[str, str] = {
     "proposed": "#9e9ac8",
     "planned": "#3182bd",

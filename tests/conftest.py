@@ -12,8 +12,8 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from geo import embedded_pg
-from geo.settings import DatabaseSettings, database_settings
+from geo.store import embedded_pg
+from geo.store.settings import DatabaseSettings, database_settings
 
 TEMPLATE_DB = "planview_template"
 OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
@@ -63,7 +63,7 @@ def migrate_to_head(url: str) -> None:
     from alembic.config import Config
 
     from alembic import command
-    from geo.settings import REPO_ROOT
+    from geo.store.settings import REPO_ROOT
 
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
@@ -74,8 +74,8 @@ def migrate_to_head(url: str) -> None:
 @pytest.fixture(scope="session")
 def template_database(pg_cluster) -> str:
     """A database migrated to head with the shipped Bắc Kạn data loaded, used as a template."""
-    from geo.database import make_engine
-    from geo.load import load_all
+    from geo.ingest.load import load_all
+    from geo.store.database import make_engine
 
     url = pg_cluster.url(TEMPLATE_DB)
     with psycopg.connect(pg_cluster.url(), autocommit=True) as conn:
@@ -106,7 +106,7 @@ def database_url(pg_cluster, template_database) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def engine(database_url) -> Iterator[Engine]:
     """A SQLAlchemy engine on the module's database."""
-    from geo.database import make_engine
+    from geo.store.database import make_engine
 
     engine = make_engine(DatabaseSettings(database_url=database_url))
     yield engine

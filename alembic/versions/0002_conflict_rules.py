@@ -14,8 +14,8 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# These tables are not in geo/models.py on purpose: screening owns them and reads/writes them with
-# plain SQL (geo/screening.py), so autogenerate would only ever see them as "extra" tables.
+# These tables are not in geo/store/models.py on purpose: screening owns them and reads/writes them with
+# plain SQL (geo/analysis/screening.py), so autogenerate would only ever see them as "extra" tables.
 UPGRADE = """
 CREATE TABLE conflict_rule (
     rule_code text NOT NULL,

@@ -14,7 +14,7 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Not in geo/models.py on purpose: geo/tiles.py owns these tables and uses plain SQL.
+# Not in geo/store/models.py on purpose: geo/serve/tiles.py owns these tables and uses plain SQL.
 UPGRADE = """
 CREATE TABLE tile_store (
     collection text NOT NULL,

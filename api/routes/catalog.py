@@ -6,7 +6,7 @@ from fastapi.responses import Response
 
 from api.deps import CACHE_CONTROL, catalog_cache, connection, etag_for, not_modified
 from api.responses import OrjsonResponse
-from geo.catalog import CatalogCache, sheet_catalog
+from geo.serve.catalog import CatalogCache, sheet_catalog
 
 router = APIRouter(prefix="/api", tags=["sheets"])
 

@@ -19,10 +19,18 @@ from api.deps import (
     tile_cache,
 )
 from api.responses import OrjsonResponse
-from geo.catalog import Catalog, CatalogCache, Collection, collection_summary
 from geo.errors import InvalidParameter
-from geo.features import ItemsQuery, StreamProgress, check_query, item, items_csv, items_page, stream_items
-from geo.tiles import MAX_ZOOM, TileCache, check_tile, tile
+from geo.serve.catalog import Catalog, CatalogCache, Collection, collection_summary
+from geo.serve.features import (
+    ItemsQuery,
+    StreamProgress,
+    check_query,
+    item,
+    items_csv,
+    items_page,
+    stream_items,
+)
+from geo.serve.tiles import MAX_ZOOM, TileCache, check_tile, tile
 
 router = APIRouter(prefix="/api", tags=["OGC API – Features"])
 

@@ -4,7 +4,7 @@ import asyncpg
 from fastapi import APIRouter, Request
 
 from api.responses import OrjsonResponse
-from geo.status import health
+from geo.serve.health import health
 
 router = APIRouter(tags=["health"])
 

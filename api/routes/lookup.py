@@ -5,9 +5,9 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import connection
 from api.responses import OrjsonResponse
-from geo.here import what_is_here
-from geo.projects import list_districts
-from geo.search import MAX_LIMIT, search_places
+from geo.plan.projects import list_districts
+from geo.serve.here import what_is_here
+from geo.serve.search import MAX_LIMIT, search_places
 
 router = APIRouter(prefix="/api", tags=["lookup"])
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import connection
 from api.responses import OrjsonResponse, csv_download
-from geo.projects import (
+from geo.plan.projects import (
     MAX_NOTE_CHARS,
     get_project,
     implementation_report,

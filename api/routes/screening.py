@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import connection
 from api.responses import csv_download
-from geo import conformity, screening, sites
+from geo.analysis import conformity, screening, sites
 from geo.errors import InvalidParameter, PayloadTooLarge
 from maps import reports
 

@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import text
 
-from geo.store import bump_data_version
+from geo.store.tables import bump_data_version
 
 COLOUR = re.compile(r"^#[0-9A-Fa-f]{3,8}$")
 
@@ -39,7 +39,7 @@ def test_sheets_follow_the_catalog_tables(client, engine):
 
 
 def test_land_use_legend_and_big_flag_of_a_land_use_layer(client, engine):
-    from geo.store import create_layer_table, finish_layer_table
+    from geo.store.tables import create_layer_table, finish_layer_table
 
     with engine.begin() as conn:
         codes = [r[0] for r in conn.execute(text("SELECT code FROM land_use_code ORDER BY code LIMIT 2"))]

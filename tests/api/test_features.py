@@ -7,7 +7,7 @@ import pytest
 from shapely import wkt
 from sqlalchemy import text
 
-from geo.store import bump_data_version
+from geo.store.tables import bump_data_version
 
 GEOJSON = "application/geo+json"
 BA_BE_BBOX = (105.6, 22.3, 105.85, 22.55)
@@ -231,7 +231,7 @@ def test_etag_304_and_change_after_a_data_change(client, engine):
 
 
 def test_a_new_layer_shows_up_at_once_and_big_pages_stream(client, engine):
-    from geo.store import create_layer_table, finish_layer_table
+    from geo.store.tables import create_layer_table, finish_layer_table
 
     with engine.begin() as conn:
         create_layer_table(conn, "test_parcels")

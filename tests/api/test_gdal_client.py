@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from geo.settings import REPO_ROOT
+from geo.store.settings import REPO_ROOT
 
 pytestmark = [
     pytest.mark.gdal,

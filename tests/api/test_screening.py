@@ -4,7 +4,7 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from geo import screening
+from geo.analysis import screening
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import text
 
-from geo import screening
-from geo.store import bump_data_version
+from geo.analysis import screening
+from geo.store.tables import bump_data_version
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import mapbox_vector_tile
 import pytest
 from sqlalchemy import text
 
-from geo.store import bump_data_version
+from geo.store.tables import bump_data_version
 
 MVT = "application/vnd.mapbox-vector-tile"
 
@@ -157,7 +157,7 @@ def _parcels_file(folder, origin: tuple[float, float], codes: tuple[str, str, st
 
 
 def _import_parcels(engine, folder, origin, codes, min_features: int = 100):
-    from geo.importer import import_any
+    from geo.ingest.importer import import_any
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PLANVIEW_TILE_STORE_MIN_FEATURES", str(min_features))
@@ -301,7 +301,7 @@ def wells(engine, ba_be_point, tmp_path_factory):
     import geopandas as gpd
     import shapely
 
-    from geo.importer import import_any
+    from geo.ingest.importer import import_any
 
     lon0, lat0 = round(ba_be_point[0], 3), round(ba_be_point[1], 3)
     rows = [

@@ -6,7 +6,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from geo.bench import BENCH_DB, LAYER_KEY, synthetic_parcels
+from cli.bench import BENCH_DB, LAYER_KEY, synthetic_parcels
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_synthetic_parcels_tile_without_overlap():
 
 
 def test_quick_bench_without_anchor(bench_server, tmp_path):
-    from geo.cli import app
+    from cli.main import app
 
     report_file = tmp_path / "bench.json"
     result = CliRunner().invoke(

@@ -14,8 +14,8 @@ from shapely.geometry import LineString, Point, Polygon, box
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from geo import importer
-from geo.importer import ImportError_, decide_sheet, import_any
+from geo.ingest import importer
+from geo.ingest.importer import ImportError_, decide_sheet, import_any
 
 # toolchain.md §3: EPSG:9213 (450000, 2450000) → (106.017144205, 22.146805463)
 VN2000_POINT = (450000.0, 2450000.0)
@@ -350,7 +350,7 @@ def test_features_outside_the_province_are_reported(engine, tmp_path):
 
 
 def test_cli_exits_non_zero_with_the_message(engine, tmp_path):
-    from geo.cli import app
+    from cli.main import app
 
     path = tmp_path / "metres.geojson"
     _frame([Point(*VN2000_POINT)]).to_file(path, driver="GeoJSON")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from geo.load import SHEET_COLUMNS, SHEETS_CSV, LoadError, load_all, project_status
-from geo.settings import DATA_DIR
+from geo.ingest.load import SHEET_COLUMNS, SHEETS_CSV, LoadError, load_all, project_status
+from geo.store.settings import DATA_DIR
 
 EXPECTED = {
     "provinces": 8,  # Bắc Kạn, 6 regional outlines, Thái Nguyên from 2025-07-01
@@ -463,7 +463,7 @@ def test_a_drifted_row_is_restored_with_one_version_bump(engine):
 
 
 def test_a_shipped_layer_replaced_by_an_import_is_kept_on_reload(engine):
-    from geo.store import create_layer_table, finish_layer_table, swap_layer_table
+    from geo.store.tables import create_layer_table, finish_layer_table, swap_layer_table
 
     with engine.begin() as conn:
         # what `planview import … --layer rivers --replace` leaves behind

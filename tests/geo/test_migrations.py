@@ -5,7 +5,7 @@ from pyproj import Transformer
 from sqlalchemy import create_engine, text
 
 from alembic import command
-from geo.settings import REPO_ROOT, DatabaseSettings
+from geo.store.settings import REPO_ROOT, DatabaseSettings
 
 TABLES = {
     "admin_unit",

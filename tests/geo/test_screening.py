@@ -6,9 +6,9 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from geo import screening
+from geo.analysis import screening
 from geo.errors import PayloadTooLarge, Unprocessable
-from geo.store import bump_data_version, create_layer_table, finish_layer_table
+from geo.store.tables import bump_data_version, create_layer_table, finish_layer_table
 
 # A point in Bắc Kạn city; squares are built around it in EPSG:9213 metres.
 CITY = (105.8348, 22.1470)
@@ -308,7 +308,7 @@ def test_self_intersecting_and_far_away_footprints_are_refused(engine, rules_loa
 def test_cli_screen_prints_the_conflicts(engine, rules_loaded):
     from typer.testing import CliRunner
 
-    from geo.cli import app
+    from cli.main import app
 
     result = CliRunner().invoke(app, ["screen", "--project", "TEST-A", "--force"])
     assert result.exit_code == 0, result.output

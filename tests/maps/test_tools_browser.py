@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from geo import screening
+from geo.analysis import screening
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ import httpx
 import pytest
 from shapely.geometry import box
 
-from geo.importer import import_any
+from geo.ingest.importer import import_any
 
 pytestmark = pytest.mark.browser
 

@@ -18,10 +18,10 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine, text
 
-from geo.projects import LOADER_RECORDED_BY
-from geo.screening import load_rules
-from geo.settings import DATA_DIR
-from geo.store import (
+from geo.analysis.screening import load_rules
+from geo.plan.projects import LOADER_RECORDED_BY
+from geo.store.settings import DATA_DIR
+from geo.store.tables import (
     LAYER_SCHEMA,
     bump_data_version,
     create_layer_table,

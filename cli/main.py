@@ -4,44 +4,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from geo import embedded_pg
-from geo.settings import REPO_ROOT, database_settings
+from cli.bench import bench
+from cli.common import CommandError, console, embedded_cluster, ensure_database
+from geo.store import embedded_pg
+from geo.store.settings import REPO_ROOT, database_settings
 
 app = typer.Typer(help="planview: the Bắc Kạn provincial plan in PostGIS, served as OGC API and a map.")
 db_app = typer.Typer(help="The embedded PostgreSQL + PostGIS cluster.")
 app.add_typer(db_app, name="db")
-console = Console(stderr=True)
-
-
-class CommandError(typer.Exit):
-    """Print a message in red and exit with status 1."""
-
-    def __init__(self, message: str, code: int = 1):
-        console.print(f"[bold red]error:[/] {message}")
-        super().__init__(code)
-
-
-def embedded_cluster() -> embedded_pg.Cluster:
-    """The project-local cluster described by the settings."""
-    settings = database_settings()
-    return embedded_pg.Cluster(
-        data_dir=embedded_pg.resolve_data_dir(settings.db_dir), port=settings.db_port, pg_bin=settings.pg_bin
-    )
-
-
-def ensure_database() -> str:
-    """Start the embedded cluster when it is in use; return the database URL."""
-    settings = database_settings()
-    if settings.embedded:
-        cluster = embedded_cluster()
-        try:
-            embedded_pg.start(cluster)
-            embedded_pg.ensure_database(cluster, settings.db_name)
-        except embedded_pg.EmbeddedDatabaseError as exc:
-            raise CommandError(str(exc)) from exc
-    return settings.url
 
 
 @db_app.command("start")
@@ -118,8 +89,8 @@ def load(
     ] = None,
 ) -> None:
     """Load the shipped Bắc Kạn dataset (idempotent: a second run changes nothing)."""
-    from geo.database import make_engine
-    from geo.load import LoadError, load_all
+    from geo.ingest.load import LoadError, load_all
+    from geo.store.database import make_engine
 
     ensure_database()
     engine = make_engine()
@@ -144,8 +115,8 @@ def import_(
     title: Annotated[str | None, typer.Option(help="layer title (Vietnamese)")] = None,
 ) -> None:
     """Import a vector file into a sheet layer, or a whole planning-database package (.gdb)."""
-    from geo.database import make_engine
-    from geo.importer import ImportError_, import_any
+    from geo.ingest.importer import ImportError_, import_any
+    from geo.store.database import make_engine
 
     ensure_database()
     engine = make_engine()
@@ -173,8 +144,8 @@ def screen(
     force: Annotated[bool, typer.Option(help="recompute even when the stored results are current")] = False,
 ) -> None:
     """Load the conflict rules, screen every project and print the conflicts found."""
-    from geo.database import make_engine
-    from geo.screening import print_screening
+    from geo.analysis.screening import print_screening
+    from geo.store.database import make_engine
 
     ensure_database()
     engine = make_engine()
@@ -191,13 +162,14 @@ def serve(
     workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
 ) -> None:
     """Serve the API and the map with uvicorn."""
-    import os
-
     import uvicorn
 
+    from api.settings import api_settings
+
     ensure_database()
-    host = host or os.environ.get("PLANVIEW_HOST", "127.0.0.1")
-    port = port or int(os.environ.get("PLANVIEW_PORT", "8000"))
+    settings = api_settings()
+    host = host or settings.host
+    port = port or settings.port
     console.print(f"planview on http://{host}:{port}/  (API: /api, docs: /docs)")
     uvicorn.run(
         "api.main:create_app",
@@ -219,8 +191,6 @@ def up(
     load(None)
     serve(None, port, 1)
 
-
-from geo.bench import bench  # noqa: E402 - registered last, beside the other commands
 
 app.command()(bench)
 

@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from geo.errors import InvalidParameter, NotFound, PayloadTooLarge, Unprocessable
-from geo.settings import DATA_DIR
+from geo.store.settings import DATA_DIR
 
 RULES_CSV = DATA_DIR / "plan" / "conflict_rules.csv"
 SCREEN_SRID = 9213

@@ -2,8 +2,14 @@
 
 import orjson
 
+from geo.analysis.screening import (
+    PROVINCE_CODE,
+    SCREEN_SRID,
+    ensure_fresh,
+    resolve_district,
+    zone_blocking_conflicts,
+)
 from geo.errors import InvalidParameter, NotFound
-from geo.screening import PROVINCE_CODE, SCREEN_SRID, ensure_fresh, resolve_district, zone_blocking_conflicts
 
 KINDS = ("KCN", "CCN", "tourism")
 SEAT_DISTRICT = "058"  # Thành phố Bắc Kạn, the province seat

@@ -17,8 +17,8 @@ import shapely
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection, text
 
-from geo.catalog import TILE_PROPERTY_CANDIDATES, Collection
 from geo.errors import InvalidParameter
+from geo.serve.catalog import TILE_PROPERTY_CANDIDATES, Collection
 
 MAX_ZOOM = 22
 EXTENT = 4096

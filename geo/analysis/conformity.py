@@ -2,8 +2,8 @@
 
 import orjson
 
+from geo.analysis.screening import SCREEN_SRID, footprint_geometry, project_conflicts, screen_footprint
 from geo.errors import NotFound
-from geo.screening import SCREEN_SRID, footprint_geometry, project_conflicts, screen_footprint
 
 NEARBY_M = 5_000  # features within this distance are listed as "nearby"
 PER_LAYER = 8

@@ -5,7 +5,7 @@ import re
 import asyncpg
 
 from geo.errors import InvalidParameter
-from geo.here import PROVINCE_CODE, VN2000_SRID
+from geo.serve.here import PROVINCE_CODE, VN2000_SRID
 
 MAX_QUERY_CHARS = 100
 MAX_LIMIT = 50

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from geo.catalog import Collection
 from geo.errors import InvalidParameter, NotFound
+from geo.serve.catalog import Collection
 
 # json_build_object takes at most 100 arguments (50 key/value pairs).
 _PAIRS_PER_CALL = 50

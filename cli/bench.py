@@ -27,7 +27,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from geo.settings import REPO_ROOT, DatabaseSettings, database_settings
+from geo.store.settings import REPO_ROOT, DatabaseSettings, database_settings
 
 if TYPE_CHECKING:
     import httpx
@@ -159,7 +159,7 @@ def prepare_database(console: Console) -> str:
     from alembic.config import Config
 
     from alembic import command
-    from geo.cli import ensure_database
+    from cli.common import ensure_database
 
     ensure_database()
     maintenance = _server_url("postgres")
@@ -342,7 +342,7 @@ def add_synthetic_projects(engine: Engine, count: int, seed: int = SEED) -> int:
                 for k, (x, y) in enumerate(points)
             ],
         )
-        from geo.store import bump_data_version
+        from geo.store.tables import bump_data_version
 
         bump_data_version(conn, f"bench: {count} synthetic projects")
     return count
@@ -647,9 +647,9 @@ def print_report(cases: list[Case], extra: dict, console: Console) -> None:
 
 def run(parcels: int, quick: bool, anchor: bool, console: Console) -> dict:
     """Build, start, measure, stop; return the report as a dict."""
-    from geo.database import make_engine
-    from geo.importer import import_any
-    from geo.load import load_all
+    from geo.ingest.importer import import_any
+    from geo.ingest.load import load_all
+    from geo.store.database import make_engine
 
     extra: dict = {"parcels": parcels}
     cases: list[Case] = []
@@ -759,7 +759,7 @@ def screening_cases(engine: Engine, ours: Server, quick: bool, console: Console)
     import numpy as np
     from sqlalchemy import text
 
-    from geo.screening import screen_all
+    from geo.analysis.screening import screen_all
 
     cases = []
     count = 50 if quick else PROJECT_COUNT
@@ -845,7 +845,7 @@ def bench(
     anchor: Annotated[bool, typer.Option(help="install and measure tipg side by side")] = True,
 ) -> None:
     """Benchmark the API against tipg on synthetic parcels, and the screening (loopback only)."""
-    from geo.importer import ImportError_
+    from geo.ingest.importer import ImportError_
 
     console = Console(stderr=True, width=max(Console(stderr=True).width, 150))
     try:

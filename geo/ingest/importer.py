@@ -19,9 +19,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Connection, Engine, text
 
+from geo.analysis.screening import refresh_constraints
 from geo.errors import Unprocessable
-from geo.screening import refresh_constraints
-from geo.store import (
+from geo.serve.tiles import refresh_stored_tiles
+from geo.store.tables import (
     LAYER_SCHEMA,
     InvalidLayerKey,
     bump_data_version,
@@ -30,7 +31,6 @@ from geo.store import (
     layer_table_name,
     swap_layer_table,
 )
-from geo.tiles import refresh_stored_tiles
 
 # Transformations must never fetch grids: VN-2000 ↔ WGS 84 is a 7-parameter Helmert transform.
 pyproj.network.set_network_enabled(False)

@@ -4,7 +4,7 @@ import asyncpg
 import orjson
 from sqlalchemy import Engine, create_engine
 
-from geo.settings import DatabaseSettings, database_settings
+from geo.store.settings import DatabaseSettings, database_settings
 
 
 def make_engine(settings: DatabaseSettings | None = None) -> Engine:

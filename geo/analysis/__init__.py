@@ -1,0 +1,1 @@
+"""Planning analysis: conflict screening, conformity sheets, the site finder."""

@@ -1,0 +1,35 @@
+"""Who acts: the actor every command takes, with its role and the units it may act for."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """The roles of planview (the database's CHECK on accounts lists the same values)."""
+
+    anonymous = "anonymous"
+    officer = "officer"
+    planner = "planner"
+    admin = "admin"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An authenticated (or anonymous) caller; commands record it and check its scope."""
+
+    username: str
+    role: Role
+    # reporting units the actor acts for: pre-2025 district codes, 2025 unit codes, agency ids
+    units: tuple[str, ...] = field(default_factory=tuple)
+    user_id: int | None = None
+    display_name: str | None = None
+    request_id: str | None = None
+    client_address: str | None = None
+
+    @property
+    def is_anonymous(self) -> bool:
+        """True for a caller who has not logged in."""
+        return self.role is Role.anonymous
+
+
+ANONYMOUS = Actor(username="anonymous", role=Role.anonymous)

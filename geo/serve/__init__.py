@@ -1,0 +1,1 @@
+"""The read path: features, tiles, catalog, search, "what is here", health (asyncpg, read only)."""

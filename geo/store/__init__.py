@@ -1,0 +1,1 @@
+"""The plan store: settings, engine and pool, models, the embedded cluster, layer tables, data versions."""
