@@ -144,7 +144,7 @@ def screen(
     force: Annotated[bool, typer.Option(help="recompute even when the stored results are current")] = False,
 ) -> None:
     """Load the conflict rules, screen every project and print the conflicts found."""
-    from geo.analysis.screening import print_screening
+    from cli.screening import print_screening
     from geo.store.database import make_engine
 
     ensure_database()

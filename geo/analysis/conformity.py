@@ -2,7 +2,9 @@
 
 import orjson
 
-from geo.analysis.screening import SCREEN_SRID, footprint_geometry, project_conflicts, screen_footprint
+from geo.analysis.constraints import SCREEN_SRID
+from geo.analysis.footprint import footprint_geometry
+from geo.analysis.screening import project_conflicts, screen_footprint
 from geo.errors import NotFound
 
 NEARBY_M = 5_000  # features within this distance are listed as "nearby"

@@ -2,9 +2,9 @@
 
 import orjson
 
+from geo.analysis.constraints import SCREEN_SRID
 from geo.analysis.screening import (
     PROVINCE_CODE,
-    SCREEN_SRID,
     ensure_fresh,
     resolve_district,
     zone_blocking_conflicts,

@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Connection, Engine, text
 
-from geo.analysis.screening import refresh_constraints
+from geo.analysis.constraints import refresh_constraints
 from geo.errors import Unprocessable
-from geo.serve.tiles import refresh_stored_tiles
+from geo.ingest.tile_store import refresh_stored_tiles
 from geo.store.tables import (
     LAYER_SCHEMA,
     InvalidLayerKey,

@@ -18,7 +18,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine, text
 
-from geo.analysis.screening import load_rules
+from geo.analysis.rules import load_rules
 from geo.plan.projects import LOADER_RECORDED_BY
 from geo.store.settings import DATA_DIR
 from geo.store.tables import (

@@ -4,13 +4,13 @@ import orjson
 import pytest
 from sqlalchemy import text
 
-from geo.analysis import screening
+from geo.analysis import rules, screening
 
 
 @pytest.fixture(scope="module")
 def ready(engine):
     with engine.begin() as conn:
-        screening.load_rules(conn)
+        rules.load_rules(conn)
     screening.screen_all(engine)
     with engine.connect() as conn:
         park_point = conn.execute(

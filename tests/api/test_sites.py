@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import text
 
-from geo.analysis import screening
+from geo.analysis import rules
 from geo.store.tables import bump_data_version
 
 
@@ -11,7 +11,7 @@ from geo.store.tables import bump_data_version
 def occupancy(engine):
     """Publish available areas for three zones only; every other zone stays unknown (NULL)."""
     with engine.begin() as conn:
-        screening.load_rules(conn)
+        rules.load_rules(conn)
         conn.execute(text("UPDATE zone SET area_available_ha = NULL"))
         conn.execute(
             text(

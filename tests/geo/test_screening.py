@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 from sqlalchemy import text
 
-from geo.analysis import screening
+from geo.analysis import constraints, footprint, rules, screening, steps
 from geo.errors import PayloadTooLarge, Unprocessable
 from geo.store.tables import bump_data_version, create_layer_table, finish_layer_table
 
@@ -81,21 +81,21 @@ def test_an_unloaded_rule_catalog_is_loaded_by_the_first_screening(engine):
     assert summary["recomputed"] is True
     with engine.connect() as conn:
         codes = set(conn.execute(text("SELECT rule_code FROM conflict_rule")).scalars())
-    assert codes == {r["rule_code"] for r in screening.read_rules_csv()}
+    assert codes == {r["rule_code"] for r in rules.read_rules_csv()}
     assert summary["active_rules"] + len(summary["inactive_rules"]) == len(codes)
 
 
 @pytest.fixture(scope="module")
 def rules_loaded(engine):
     with engine.begin() as conn:
-        count = screening.load_rules(conn)
+        count = rules.load_rules(conn)
     assert count >= 12
     return count
 
 
 def inactive_reasons(engine) -> dict[str, str]:
     with engine.begin() as conn:
-        _, inactive = screening.run_sync(screening._prepare_steps(), conn)
+        _, inactive = steps.run_sync(constraints.prepare_steps(), conn)
     return {r["rule_code"]: r["reason"] for r in inactive}
 
 
@@ -286,7 +286,7 @@ def test_screen_footprint_reports_and_stores_nothing(engine, rules_loaded):
 )
 def test_footprint_structure_is_checked(payload, error, words):
     with pytest.raises(error, match=words):
-        screening.footprint_geometry(payload)
+        footprint.footprint_geometry(payload)
 
 
 def test_self_intersecting_and_far_away_footprints_are_refused(engine, rules_loaded):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from geo.analysis import screening
+from geo.analysis import rules, screening
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 def screened(engine):
     """Rules loaded and every project screened; returns a point inside Ba Bể National Park."""
     with engine.begin() as conn:
-        screening.load_rules(conn)
+        rules.load_rules(conn)
     screening.screen_all(engine)
     with engine.connect() as conn:
         lon, lat = conn.execute(
