@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 APT_TEST := gdal-bin chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup-run setup-test lint bench clean-db stop
+.PHONY: run test setup-run setup-test lint bench stop
 
 run: setup-run  ## install what is missing, start PostGIS, migrate, load, serve on :8000
 	$(BIN)/planview up
@@ -18,8 +18,8 @@ test: setup-test  ## the whole suite on a throwaway PostGIS, browser tests inclu
 bench: setup-test  ## planview vs tipg on the same data (prints a table)
 	$(BIN)/planview bench
 
-lint: $(VENV)/.installed
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+lint: $(VENV)/.installed  ## ruff, and the import contracts of pyproject.toml
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-logo
 
 stop:
 	-$(BIN)/planview db stop

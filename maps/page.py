@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import folium
 from branca.element import Element
 
-from geo.serve.here import VN2000_PROJ4, VN2000_SRID
+from geo.store.crs import VN2000_PROJ4, VN2000_SRID
 from maps.styles import BASE_STYLES, PROJECT_STATUS_COLORS, ZONE_KIND_COLORS
 
 # Bắc Kạn province, roughly; the JS fits the real province bounds once they arrive.

@@ -5,7 +5,8 @@ import re
 import asyncpg
 
 from geo.errors import InvalidParameter
-from geo.serve.here import PROVINCE_CODE, VN2000_SRID
+from geo.serve.here import PROVINCE_CODE
+from geo.store.crs import VN2000_SRID
 
 MAX_QUERY_CHARS = 100
 MAX_LIMIT = 50
