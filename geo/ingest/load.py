@@ -1258,6 +1258,16 @@ VIEWS = {
 }
 
 
+def create_derived_view(conn: Connection, key: str) -> int:
+    """Create or replace the view ``layers.<key>`` over zone/project (``VIEWS``); return its row count.
+
+    The one place the derived layer views are made: they are views, not copies, so an edit of a zone or
+    project is seen at once; they are declared migration-owned in ``geo.store.models.include_object``.
+    """
+    conn.execute(text(f'CREATE OR REPLACE VIEW {LAYER_SCHEMA}."{key}" AS {VIEWS[key]}'))
+    return conn.execute(text(f'SELECT count(*) FROM {LAYER_SCHEMA}."{key}"')).scalar_one()
+
+
 def _read_layers() -> list[dict]:
     layers = []
     for line, r in enumerate(_read_csv(LAYERS_CSV), start=2):
@@ -1282,8 +1292,7 @@ def _load_layers(
         key = layer["layer_key"]
         source = layer["source_file"] or ""
         if source.startswith("view:"):
-            conn.execute(text(f'CREATE OR REPLACE VIEW {LAYER_SCHEMA}."{key}" AS {VIEWS[key]}'))
-            counts[key] = conn.execute(text(f'SELECT count(*) FROM {LAYER_SCHEMA}."{key}"')).scalar_one()
+            counts[key] = create_derived_view(conn, key)
             continue
         features = protected if key == "protected_areas" else _base_features(key, DATA_DIR / source)
         counts[key], state = _load_layer_table(conn, key, features)

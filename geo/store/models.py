@@ -12,8 +12,10 @@ from sqlalchemy import (
     DateTime,
     Double,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     SmallInteger,
     Text,
@@ -21,7 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, OID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 GEOMETRY_QUALITY = "geometry_quality IN ('exact', 'approximate', 'none')"
@@ -340,3 +342,200 @@ class ProtectedArea(Base):
     geometry_quality: Mapped[str] = mapped_column(Text, nullable=False, server_default="none")
     geometry_note: Mapped[str | None] = mapped_column(Text)
     geometry_note_vi: Mapped[str | None] = mapped_column(Text)
+
+
+SEVERITY = "severity IN ('block', 'review', 'info')"
+
+
+class ConflictRule(Base):
+    """A screening rule, versioned (loaded from ``data/plan/conflict_rules.csv``; migration 0002)."""
+
+    __tablename__ = "conflict_rule"
+    __table_args__ = (
+        CheckConstraint(
+            "constraint_kind IN ('layer', 'landuse', 'zone_type', 'project', 'district', 'protected_area')",
+            name="conflict_rule_constraint_kind_check",
+        ),
+        CheckConstraint(
+            "predicate IN ('intersects', 'dwithin', 'outside')", name="conflict_rule_predicate_check"
+        ),
+        CheckConstraint("distance_m IS NULL OR distance_m >= 0", name="conflict_rule_distance_m_check"),
+        CheckConstraint(
+            "min_overlap_ha IS NULL OR min_overlap_ha >= 0", name="conflict_rule_min_overlap_ha_check"
+        ),
+        CheckConstraint(
+            "min_overlap_pct IS NULL OR min_overlap_pct BETWEEN 0 AND 100",
+            name="conflict_rule_min_overlap_pct_check",
+        ),
+        CheckConstraint(SEVERITY, name="conflict_rule_severity_check"),
+        CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="conflict_rule_check"),
+        CheckConstraint("predicate <> 'dwithin' OR distance_m IS NOT NULL", name="conflict_rule_check1"),
+    )
+
+    rule_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, server_default=text("1"))
+    valid_from: Mapped[date] = mapped_column(Date, nullable=False)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    constraint_kind: Mapped[str] = mapped_column(Text, nullable=False)
+    constraint_layer: Mapped[str | None] = mapped_column(Text)
+    constraint_filter: Mapped[str | None] = mapped_column(Text)
+    predicate: Mapped[str] = mapped_column(Text, nullable=False)
+    distance_m: Mapped[float | None] = mapped_column(Double)
+    min_overlap_ha: Mapped[float | None] = mapped_column(Double)
+    min_overlap_pct: Mapped[float | None] = mapped_column(Double)
+    severity: Mapped[str] = mapped_column(Text, nullable=False)
+    sectors: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default=text("'{}'"))
+    message_vi: Mapped[str] = mapped_column(Text, nullable=False)
+    message_en: Mapped[str] = mapped_column(Text, nullable=False)
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    approving_authority: Mapped[str | None] = mapped_column(Text)
+    threshold_verified: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class ProjectConflict(Base):
+    """A stored screening result: one project against one rule's constraint feature (migration 0002)."""
+
+    __tablename__ = "project_conflict"
+    __table_args__ = (
+        CheckConstraint(SEVERITY, name="project_conflict_severity_check"),
+        ForeignKeyConstraint(
+            ["rule_code", "rule_version"],
+            ["conflict_rule.rule_code", "conflict_rule.version"],
+            ondelete="CASCADE",
+            name="project_conflict_rule_code_rule_version_fkey",
+        ),
+        Index("project_conflict_project_idx", "project_id"),
+        Index("project_conflict_severity_idx", "severity"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    project_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("project.project_id", ondelete="CASCADE"), nullable=False
+    )
+    rule_code: Mapped[str] = mapped_column(Text, nullable=False)
+    rule_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    severity: Mapped[str] = mapped_column(Text, nullable=False)
+    overlap_ha: Mapped[float | None] = mapped_column(Double)
+    overlap_pct: Mapped[float | None] = mapped_column(Double)
+    distance_m: Mapped[float | None] = mapped_column(Double)
+    constraint_layer: Mapped[str | None] = mapped_column(Text)
+    constraint_fid: Mapped[str | None] = mapped_column(Text)
+    constraint_name: Mapped[str | None] = mapped_column(Text)
+    constraint_geometry_quality: Mapped[str | None] = mapped_column(Text)
+    project_geometry_quality: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    # the overlapping part in VN-2000 / TM-3 106-30 metres; the API serves it in 4326
+    geom = mapped_column(Geometry("GEOMETRY", srid=9213, spatial_index=False))
+    data_version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    evaluated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class ScreeningState(Base):
+    """One row: the data version and rule set the stored screening results were computed on."""
+
+    __tablename__ = "screening_state"
+    __table_args__ = (CheckConstraint("id = 1", name="screening_state_id_check"),)
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default=text("1"))
+    data_version: Mapped[int | None] = mapped_column(BigInteger)
+    rules_signature: Mapped[str | None] = mapped_column(Text)
+    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    projects_screened: Mapped[int | None] = mapped_column(Integer)
+    conflicts_found: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[float | None] = mapped_column(Double)
+
+
+class ScreeningPart(Base):
+    """A constraint feature cut small (ST_Subdivide) in VN-2000 metres, per constraint source."""
+
+    __tablename__ = "screening_part"
+    __table_args__ = (
+        Index("screening_part_geom_idx", "geom", postgresql_using="gist"),
+        Index("screening_part_source_idx", "source_key"),
+    )
+    # No primary key in the database (rows are rebuilt per source in bulk); the ORM needs one to map.
+    __mapper_args__ = {"primary_key": ["source_key", "fid"]}
+
+    source_key: Mapped[str] = mapped_column(Text, nullable=False)
+    fid: Mapped[str] = mapped_column(Text, nullable=False)
+    feature_id: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(Text)
+    landuse_code: Mapped[str | None] = mapped_column(Text)
+    landuse_name: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    properties: Mapped[dict] = mapped_column(JSONB, nullable=False, server_default=text("'{}'::jsonb"))
+    geometry_quality: Mapped[str] = mapped_column(Text, nullable=False)
+    is_synthetic: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    geom = mapped_column(Geometry("GEOMETRY", srid=9213, spatial_index=False), nullable=False)
+
+
+class ScreeningSourceState(Base):
+    """The signature a constraint source's parts were built from (rebuilt when it changes)."""
+
+    __tablename__ = "screening_source_state"
+
+    source_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    signature: Mapped[str] = mapped_column(Text, nullable=False)
+    feature_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    part_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    built_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class TileStore(Base):
+    """A gzip-compressed vector tile of a big layer, rendered at import (migration 0003)."""
+
+    __tablename__ = "tile_store"
+
+    collection: Mapped[str] = mapped_column(Text, primary_key=True)
+    z: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    x: Mapped[int] = mapped_column(Integer, primary_key=True)
+    y: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data_version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # stored EXTERNAL (set by migration 0003): gzip data gains nothing from TOAST compression
+    tile: Mapped[bytes] = mapped_column(
+        LargeBinary, nullable=False, comment="gzip-compressed Mapbox vector tile (layer name = collection)"
+    )
+
+
+class TileStoreLayer(Base):
+    """Which zooms of a layer are stored, and for which table (its oid) they were made."""
+
+    __tablename__ = "tile_store_layer"
+
+    collection: Mapped[str] = mapped_column(Text, primary_key=True)
+    table_oid: Mapped[int] = mapped_column(OID, nullable=False)
+    max_zoom: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    generalised_max_zoom: Mapped[int | None] = mapped_column(SmallInteger)
+    data_version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    tile_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    total_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    seconds: Mapped[float] = mapped_column(Double, nullable=False)
+    generated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+# --------------------------------------------------------------------------- what Alembic compares
+
+# Objects the migrations and the loader own on purpose, which autogenerate must not diff against the
+# models: PostGIS's own catalogue table, and schema ``layers`` — one feature table per loaded layer
+# (created by the loader and importer at run time, named by the layer key, so no model can list
+# them) and the views derived from ``zone`` and ``project`` (created by
+# ``geo.ingest.load.create_derived_view``).
+MIGRATION_OWNED_TABLES = frozenset({"spatial_ref_sys"})
+MIGRATION_OWNED_SCHEMAS = frozenset({"layers"})
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic's filter: False for the objects above, which autogenerate ignores on purpose."""
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    if table is not None and (
+        table.name in MIGRATION_OWNED_TABLES or table.schema in MIGRATION_OWNED_SCHEMAS
+    ):
+        return False
+    return True
