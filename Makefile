@@ -4,7 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian 12 has postgresql-15-postgis-3; other releases get their own postgresql-NN-postgis-3
-APT_TEST := gdal-bin chromium
+# WeasyPrint (the PDF reports) needs pango and fonts with Vietnamese glyphs; tests read PDFs with pdftotext
+APT_RUN := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+APT_TEST := gdal-bin chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup-run setup-test lint bench stop
@@ -35,6 +37,9 @@ apt-run:
 	  major=$$(apt-cache depends postgresql 2>/dev/null | sed -n 's/.*Depends: postgresql-\([0-9][0-9]*\)$$/\1/p' | head -1); \
 	  echo "installing: postgresql-$${major:-15}-postgis-3"; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q postgresql-$${major:-15}-postgis-3; fi
+	@missing=$$(for p in $(APT_RUN); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; fi
 
 apt-test: apt-run
 	@missing=$$(for p in $(APT_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from api.settings import features_settings
 from geo.errors import InvalidParameter
+from geo.plan.actor import ANONYMOUS, Actor
 from geo.serve.catalog import CatalogCache
 from geo.serve.features import ItemsQuery
 from geo.serve.tiles import TileCache
@@ -163,3 +164,24 @@ def not_modified(request: Request, etag: str) -> Response | None:
     if match and (match.strip() == "*" or etag in (m.strip() for m in match.split(","))):
         return Response(status_code=304, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
     return None
+
+
+async def current_actor(request: Request) -> Actor:
+    """The caller as an Actor; anonymous until a session or token says otherwise (writes then get 401)."""
+    return getattr(request.state, "actor", ANONYMOUS)
+
+
+def if_match_version(request: Request, body_version: int | None = None) -> int | None:
+    """The version a write names: ``If-Match: "<n>"`` (weak or strong) or ``version`` in the body."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return body_version
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidParameter(f'If-Match must be the ETag you read, e.g. "3"; got {header!r}')
+    return int(value)
+
+
+def version_etag(version: int) -> str:
+    """The ETag of a versioned record."""
+    return f'"{version}"'

@@ -21,6 +21,9 @@ ROUTER_MODULES = (
     "api.routes.lookup",
     "api.routes.projects",
     "api.routes.screening",
+    "api.routes.targets",
+    "api.routes.tasks",
+    "api.routes.reports",
     "api.routes.pages",
 )
 

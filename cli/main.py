@@ -87,15 +87,33 @@ def load(
     sheets: Annotated[
         Path | None, typer.Option(help="CSV of the dossier's map sheets (default: the shipped catalog)")
     ] = None,
+    units: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of the reporting units (columns as data/plan/reporting_units.csv); replaces them"
+        ),
+    ] = None,
+    tasks: Annotated[
+        Path | None,
+        typer.Option(help="CSV of the plan's tasks (columns as data/plan/tasks.csv); replaces them"),
+    ] = None,
 ) -> None:
     """Load the shipped Bắc Kạn dataset (idempotent: a second run changes nothing)."""
+    from geo.ingest.cycle import replace_units_or_tasks
     from geo.ingest.load import LoadError, load_all
     from geo.store.database import make_engine
 
     ensure_database()
     engine = make_engine()
     try:
-        summary = load_all(engine, sheets_csv=sheets, console=console)
+        if units is not None or tasks is not None:
+            if sheets is not None:
+                raise CommandError(
+                    "--units/--tasks replace those lists only; give --sheets in a separate run"
+                )
+            summary = replace_units_or_tasks(engine, units, tasks)
+        else:
+            summary = load_all(engine, sheets_csv=sheets, console=console)
     except LoadError as exc:
         raise CommandError(str(exc)) from exc
     finally:

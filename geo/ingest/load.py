@@ -1375,6 +1375,9 @@ def load_all(engine: Engine, sheets_csv: Path | None = None, console=None) -> di
         lookups = _load_admin(conn, changes)
         _say(console, "loading plan facts, zones and projects …")
         _load_facts(conn, changes)
+        from geo.ingest.cycle import load_cycle  # cycle imports this module's helpers
+
+        load_cycle(conn, changes)
         load_rules(conn)
         _load_zones(conn, lookups, changes)
         new_projects = _load_projects(conn, lookups, changes)
@@ -1426,6 +1429,10 @@ def _summary(conn: Connection) -> dict[str, int]:
               (SELECT count(*) FROM map_sheet) AS sheets,
               (SELECT count(*) FROM sheet_layer WHERE table_name IS NOT NULL) AS layers,
               (SELECT count(*) FROM plan_target) AS targets,
+              (SELECT count(*) FROM reporting_unit) AS reporting_units,
+              (SELECT count(*) FROM task) AS tasks,
+              (SELECT count(*) FROM target_actual) AS target_actuals,
+              (SELECT count(DISTINCT target_id) FROM target_actual) AS targets_with_actuals,
               (SELECT count(*) FROM land_use_code) AS land_use_codes,
               (SELECT count(*) FROM land_use_figure) AS land_use_figures,
               (SELECT count(*) FROM protected_area) AS protected_areas,

@@ -296,6 +296,23 @@ class PlanTarget(Base):
     source_url_2: Mapped[str | None] = mapped_column(Text)
     confidence: Mapped[str | None] = mapped_column(Text)
     notes: Mapped[str | None] = mapped_column(Text)
+    # monitoring (data/plan/target_monitoring.csv): the plan's part, goal year, who answers for it, baseline
+    part: Mapped[str | None] = mapped_column(Text)
+    goal_year: Mapped[int | None] = mapped_column(Integer)
+    mode: Mapped[str | None] = mapped_column(Text)
+    responsible_unit: Mapped[str | None] = mapped_column(Text)
+    responsible_basis: Mapped[str | None] = mapped_column(Text)
+    baseline_value: Mapped[float | None] = mapped_column(Numeric)
+    baseline_year: Mapped[int | None] = mapped_column(Integer)
+    baseline_source: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(
+            "part IS NULL OR part IN ('economy', 'society', 'environment', 'infrastructure', 'defence')",
+            name="plan_target_part",
+        ),
+        CheckConstraint("mode IS NULL OR mode IN ('maintain')", name="plan_target_mode"),
+    )
 
 
 class LandUseFigure(Base):
@@ -539,3 +556,166 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     ):
         return False
     return True
+
+
+# --------------------------------------------------------------------------- the implementation cycle
+
+
+class ReportingUnit(Base):
+    """A unit that must report on the plan in the years it is valid (district, 2025 unit, agency)."""
+
+    __tablename__ = "reporting_unit"
+
+    unit_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    name_vi: Mapped[str] = mapped_column(Text, nullable=False)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('district', 'commune_2025', 'agency')", name="reporting_unit_kind"),
+        CheckConstraint(
+            "valid_to IS NULL OR valid_from IS NULL OR valid_from <= valid_to", name="reporting_unit_validity"
+        ),
+    )
+
+
+class Task(Base):
+    """A task of the implementation plan, led by one reporting unit."""
+
+    __tablename__ = "task"
+
+    task_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    title_vi: Mapped[str] = mapped_column(Text, nullable=False)
+    title_en: Mapped[str | None] = mapped_column(Text)
+    plan_section: Mapped[str] = mapped_column(Text, nullable=False)
+    lead_unit: Mapped[str] = mapped_column(
+        Text, ForeignKey("reporting_unit.unit_id"), nullable=False, index=False
+    )
+    co_units: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    deadline: Mapped[date | None] = mapped_column(Date)
+    deadline_text: Mapped[str | None] = mapped_column(Text)
+    recurrence: Mapped[str | None] = mapped_column(Text)
+    project_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    target_ids: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
+    status: Mapped[str] = mapped_column(Text, nullable=False, server_default="not_started")
+    progress_pct: Mapped[float | None] = mapped_column(Numeric)
+    progress_note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    updated_by: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('not_started', 'in_progress', 'completed', 'cancelled')", name="task_status"
+        ),
+        CheckConstraint("recurrence IS NULL OR recurrence IN ('yearly')", name="task_recurrence"),
+        CheckConstraint("progress_pct IS NULL OR progress_pct BETWEEN 0 AND 100", name="task_progress"),
+        Index("task_lead_unit", "lead_unit"),
+    )
+
+
+class TaskStatusEvent(Base):
+    """One change of a task's status or progress: who, when, what."""
+
+    __tablename__ = "task_status_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    task_id: Mapped[str] = mapped_column(Text, ForeignKey("task.task_id", ondelete="CASCADE"), nullable=False)
+    status: Mapped[str] = mapped_column(Text, nullable=False)
+    progress_pct: Mapped[float | None] = mapped_column(Numeric)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(Text, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (Index("task_status_event_task", "task_id"),)
+
+
+class TargetActual(Base):
+    """A published or reported actual value of a target for one year (rows are never updated)."""
+
+    __tablename__ = "target_actual"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    target_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("plan_target.target_id", ondelete="CASCADE"), nullable=False
+    )
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    value: Mapped[float] = mapped_column(Numeric, nullable=False)
+    kind: Mapped[str] = mapped_column(Text, nullable=False)
+    kind_text: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    confidence: Mapped[str | None] = mapped_column(Text)
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(Text, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('official', 'estimate')", name="target_actual_kind"),
+        CheckConstraint("year BETWEEN 2000 AND 2100", name="target_actual_year"),
+        Index("target_actual_target_year", "target_id", "year"),
+    )
+
+
+class UnitReport(Base):
+    """A unit's yearly implementation report: draft, submitted, returned or accepted."""
+
+    __tablename__ = "unit_report"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[str] = mapped_column(Text, ForeignKey("reporting_unit.unit_id"), primary_key=True)
+    state: Mapped[str] = mapped_column(Text, nullable=False, server_default="draft")
+    difficulties: Mapped[str | None] = mapped_column(Text)
+    proposals: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[dict | None] = mapped_column(JSONB)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_by: Mapped[str | None] = mapped_column(Text)
+    late_days: Mapped[int | None] = mapped_column(Integer)
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
+    updated_by: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+    __table_args__ = (
+        CheckConstraint("state IN ('draft', 'submitted', 'returned', 'accepted')", name="unit_report_state"),
+        CheckConstraint("late_days IS NULL OR late_days >= 0", name="unit_report_late_days"),
+    )
+
+
+class UnitReportEvent(Base):
+    """One step of a unit report's life: saved, submitted, returned with a reason, accepted."""
+
+    __tablename__ = "unit_report_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    unit_id: Mapped[str] = mapped_column(Text, nullable=False)
+    action: Mapped[str] = mapped_column(Text, nullable=False)
+    state: Mapped[str] = mapped_column(Text, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(Text, nullable=False)
+    actor_role: Mapped[str] = mapped_column(Text, nullable=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["year", "unit_id"], ["unit_report.year", "unit_report.unit_id"], ondelete="CASCADE"
+        ),
+        CheckConstraint("action IN ('save', 'submit', 'return', 'accept')", name="unit_report_event_action"),
+        Index("unit_report_event_report", "year", "unit_id"),
+    )
