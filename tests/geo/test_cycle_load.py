@@ -1,4 +1,4 @@
-"""Deadlines in Vietnamese wording; the units and tasks loaders and their replacement by a province's lists."""
+"""Deadlines in Vietnamese wording; the units and tasks loaders, replaced by a province's own lists."""
 
 import csv
 from datetime import date
@@ -50,8 +50,11 @@ def test_a_yearly_deadline_comes_round():
 def _counts(engine):
     with engine.connect() as conn:
         return conn.execute(
-            text("SELECT (SELECT count(*) FROM reporting_unit), (SELECT count(*) FROM task), "
-                 "(SELECT count(*) FROM target_actual), (SELECT count(DISTINCT target_id) FROM target_actual)")
+            text(
+                "SELECT (SELECT count(*) FROM reporting_unit), (SELECT count(*) FROM task), "
+                "(SELECT count(*) FROM target_actual), "
+                "(SELECT count(DISTINCT target_id) FROM target_actual)"
+            )
         ).one()
 
 
@@ -71,9 +74,17 @@ def test_shipped_counts_and_a_province_list_replaces_them(engine, tmp_path):
         header = next(csv.reader(open(TASKS_CSV, encoding="utf-8")))
         writer = csv.DictWriter(f, fieldnames=header)
         writer.writeheader()
-        writer.writerow({"task_id": "PL-01", "title_vi": "Lập quy hoạch chung đô thị Nà Phặc", "plan_section": "Biểu",
-                         "lead_unit": "066", "co_units": "SKHDT", "deadline_text": "quý II/2025",
-                         "source": "Biểu kèm theo KH 56 (bản của tỉnh)"})
+        writer.writerow(
+            {
+                "task_id": "PL-01",
+                "title_vi": "Lập quy hoạch chung đô thị Nà Phặc",
+                "plan_section": "Biểu",
+                "lead_unit": "066",
+                "co_units": "SKHDT",
+                "deadline_text": "quý II/2025",
+                "source": "Biểu kèm theo KH 56 (bản của tỉnh)",
+            }
+        )
     summary = replace_units_or_tasks(engine, mine, annex)
     assert (summary["reporting_units"], summary["tasks"]) == (2, 1)
     with engine.connect() as conn:
