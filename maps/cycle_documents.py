@@ -9,9 +9,16 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from geo.plan.reports import REPORT_STATE_TITLES_VI, ReportState
-from geo.plan.targets import PART_TITLES_VI, STATUS_TITLES_VI, PlanPart, TargetStatus
-from geo.plan.tasks import TASK_STATUS_TITLES_VI, TaskStatus
+from geo.plan.vocabulary import (
+    PART_TITLES_VI,
+    REPORT_STATE_TITLES_VI,
+    STATUS_TITLES_VI,
+    TASK_STATUS_TITLES_VI,
+    PlanPart,
+    ReportState,
+    TargetStatus,
+    TaskStatus,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATES = Environment(

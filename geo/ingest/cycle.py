@@ -10,13 +10,15 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 
 from geo.errors import InvalidParameter
-from geo.ingest.load import PLAN_DIR, Changes, LoadError, _stage, _sync
+from geo.ingest.staging import Changes, LoadError, _stage, _sync
 from geo.plan.deadlines import parse_deadline
 from geo.plan.projects import LOADER_RECORDED_BY
-from geo.plan.targets import ActualKind
-from geo.plan.units import FIRST_REPORT_YEAR, UnitKind
+from geo.plan.units import FIRST_REPORT_YEAR
+from geo.plan.vocabulary import ActualKind, UnitKind
+from geo.store.settings import DATA_DIR
 from geo.store.tables import bump_data_version
 
+PLAN_DIR = DATA_DIR / "plan"
 UNITS_CSV = PLAN_DIR / "reporting_units.csv"
 TASKS_CSV = PLAN_DIR / "tasks.csv"
 TARGET_MONITORING_CSV = PLAN_DIR / "target_monitoring.csv"

@@ -9,7 +9,6 @@ import csv
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -19,6 +18,8 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine, text
 
 from geo.analysis.rules import load_rules
+from geo.ingest.cycle import load_cycle
+from geo.ingest.staging import Changes, LoadError, _stage, _sync
 from geo.plan.projects import LOADER_RECORDED_BY
 from geo.store.settings import DATA_DIR
 from geo.store.tables import (
@@ -77,10 +78,6 @@ STATUS_RULES = [
 ]
 
 
-class LoadError(Exception):
-    """The shipped data or a catalog CSV given by the user cannot be loaded; the message says why."""
-
-
 def fold_ascii(value: str) -> str:
     """Vietnamese text without diacritics (đ → d), case kept: the ``name_ascii`` of a name."""
     value = unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D"))
@@ -137,78 +134,6 @@ def _split_type(full_name: str, types: tuple[str, ...]) -> tuple[str | None, str
 
 
 # --------------------------------------------------------------------------- staging and synchronising
-
-
-@dataclass
-class Changes:
-    """Rows changed per table by one load."""
-
-    by_table: dict[str, int] = field(default_factory=dict)
-
-    def add(self, table: str, count: int) -> None:
-        """Count ``count`` changed rows of ``table``."""
-        if count:
-            self.by_table[table] = self.by_table.get(table, 0) + count
-
-    @property
-    def total(self) -> int:
-        """All changed rows."""
-        return sum(self.by_table.values())
-
-
-def _stage(
-    conn: Connection, table: str, columns: list[str], rows: list[dict], exprs: dict | None = None
-) -> str:
-    """Create ``_stage_<table>`` with ``columns`` of ``table`` and fill it; return its name."""
-    staging = f"_stage_{table}"
-    conn.execute(text(f"DROP TABLE IF EXISTS {staging}"))
-    conn.execute(
-        text(
-            f"CREATE TEMP TABLE {staging} ON COMMIT DROP AS "
-            f"SELECT {', '.join(columns)} FROM {table} WITH NO DATA"
-        )
-    )
-    if rows:
-        exprs = exprs or {}
-        values = ", ".join(exprs.get(c, f":{c}") for c in columns)
-        conn.execute(text(f"INSERT INTO {staging} ({', '.join(columns)}) VALUES ({values})"), rows)
-    return staging
-
-
-def _sync(
-    conn: Connection,
-    table: str,
-    key: list[str],
-    columns: list[str],
-    *,
-    delete: bool = True,
-    touch: str | None = None,
-) -> int:
-    """Make ``table`` equal to its staging table on ``columns``; return the number of rows changed."""
-    staging = f"_stage_{table}"
-    match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in key)
-    changed = 0
-    if delete:
-        changed += conn.execute(
-            text(f"DELETE FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {staging} s WHERE {match})")
-        ).rowcount
-    values = [c for c in columns if c not in key]
-    if values:
-        sets = ", ".join(f"{c} = s.{c}" for c in values) + (f", {touch}" if touch else "")
-        old = ", ".join("t." + c for c in values)
-        new = ", ".join("s." + c for c in values)
-        differs = f"({old}) IS DISTINCT FROM ({new})"
-        changed += conn.execute(
-            text(f"UPDATE {table} t SET {sets} FROM {staging} s WHERE {match} AND {differs}")
-        ).rowcount
-    cols = ", ".join(columns)
-    changed += conn.execute(
-        text(
-            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {staging} s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"
-        )
-    ).rowcount
-    return changed
 
 
 # --------------------------------------------------------------------------- the sheet catalog
@@ -1375,8 +1300,6 @@ def load_all(engine: Engine, sheets_csv: Path | None = None, console=None) -> di
         lookups = _load_admin(conn, changes)
         _say(console, "loading plan facts, zones and projects …")
         _load_facts(conn, changes)
-        from geo.ingest.cycle import load_cycle  # cycle imports this module's helpers
-
         load_cycle(conn, changes)
         load_rules(conn)
         _load_zones(conn, lookups, changes)

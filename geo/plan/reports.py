@@ -1,7 +1,6 @@
 """Unit reports of the yearly cycle (draft → submitted → returned/accepted), the board, consolidation."""
 
 from datetime import date
-from enum import StrEnum
 
 import asyncpg
 
@@ -29,23 +28,8 @@ from geo.plan.units import (
     unit_deadline,
     units_for_year,
 )
+from geo.plan.vocabulary import REPORT_STATE_TITLES_VI, ReportState
 
-
-class ReportState(StrEnum):
-    """The life of a unit report (the CHECK on unit_report.state lists the same values)."""
-
-    draft = "draft"
-    submitted = "submitted"
-    returned = "returned"
-    accepted = "accepted"
-
-
-REPORT_STATE_TITLES_VI = {
-    ReportState.draft: "đang soạn",
-    ReportState.submitted: "đã gửi",
-    ReportState.returned: "trả lại",
-    ReportState.accepted: "đã tiếp nhận",
-}
 EDITABLE = (ReportState.draft.value, ReportState.returned.value)
 MAX_TEXT_CHARS = 4000
 MAX_REASON_CHARS = 2000

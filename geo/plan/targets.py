@@ -2,54 +2,14 @@
 
 import math
 from decimal import Decimal
-from enum import StrEnum
 
 import asyncpg
 
 from geo.errors import InvalidParameter, NotFound
 from geo.plan.actor import Actor
 from geo.plan.units import require_login, require_unit
+from geo.plan.vocabulary import PART_TITLES_VI, STATUS_TITLES_VI, ActualKind, PlanPart, TargetStatus
 
-
-class TargetStatus(StrEnum):
-    """How a target stands in a year (see docs/design.md, "Target status")."""
-
-    met = "met"
-    on_track = "on_track"
-    behind = "behind"
-    no_data = "no_data"
-
-
-class ActualKind(StrEnum):
-    """Whether an actual value is an official statistic or an estimate (CHECK on target_actual.kind)."""
-
-    official = "official"
-    estimate = "estimate"
-
-
-class PlanPart(StrEnum):
-    """The parts of Plan 56 §II.2 the targets are grouped by (CHECK on plan_target.part)."""
-
-    economy = "economy"
-    society = "society"
-    environment = "environment"
-    infrastructure = "infrastructure"
-    defence = "defence"
-
-
-PART_TITLES_VI = {
-    PlanPart.economy: "Về kinh tế",
-    PlanPart.society: "Về xã hội",
-    PlanPart.environment: "Về tài nguyên và môi trường",
-    PlanPart.infrastructure: "Về phát triển kết cấu hạ tầng",
-    PlanPart.defence: "Về quốc phòng, an ninh",
-}
-STATUS_TITLES_VI = {
-    TargetStatus.met: "đạt",
-    TargetStatus.on_track: "đúng lộ trình",
-    TargetStatus.behind: "chậm so với lộ trình",
-    TargetStatus.no_data: "chưa đủ dữ liệu",
-}
 MAX_SOURCE_CHARS = 500
 MAX_NOTES_CHARS = 2000
 # "khoảng" (~) targets are met within 5 % of the goal, "=" within 1 % (the sources round to that)

@@ -1,7 +1,6 @@
 """Tasks of the implementation plan: list, record, and progress updates by the lead unit's officers."""
 
 from datetime import date
-from enum import StrEnum
 
 import asyncpg
 
@@ -10,23 +9,8 @@ from geo.plan.actor import Actor
 from geo.plan.deadlines import next_occurrence
 from geo.plan.targets import bump
 from geo.plan.units import VIETNAM_TIME, require_login, require_unit
+from geo.plan.vocabulary import TASK_STATUS_TITLES_VI, TaskStatus
 
-
-class TaskStatus(StrEnum):
-    """Where a task stands (the CHECK on task.status lists the same values)."""
-
-    not_started = "not_started"
-    in_progress = "in_progress"
-    completed = "completed"
-    cancelled = "cancelled"
-
-
-TASK_STATUS_TITLES_VI = {
-    TaskStatus.not_started: "chưa thực hiện",
-    TaskStatus.in_progress: "đang thực hiện",
-    TaskStatus.completed: "hoàn thành",
-    TaskStatus.cancelled: "hủy bỏ",
-}
 MAX_PROGRESS_NOTE_CHARS = 2000
 CLOSED = (TaskStatus.completed.value, TaskStatus.cancelled.value)
 

@@ -1,21 +1,11 @@
 """Reporting units with their validity, the report deadline, and who may act for a unit."""
 
 from datetime import date, datetime, time, timedelta, timezone
-from enum import StrEnum
 
 import asyncpg
 
 from geo.errors import Forbidden, InvalidParameter, NotFound, Unauthenticated
 from geo.plan.actor import Actor, Role
-
-
-class UnitKind(StrEnum):
-    """Kinds of reporting unit (the CHECK on reporting_unit.kind lists the same values)."""
-
-    district = "district"
-    commune_2025 = "commune_2025"
-    agency = "agency"
-
 
 VIETNAM_TIME = timezone(timedelta(hours=7))
 # Plan 56/KH-UBND §V.1: units report before 20 October; the Department consolidates before 31 October.
