@@ -14,6 +14,7 @@ from api.deps import (
     etag_for,
     items_query,
     not_modified,
+    output_crs,
     output_format,
     pool,
     tile_cache,
@@ -21,6 +22,7 @@ from api.deps import (
 from api.responses import OrjsonResponse
 from geo.errors import InvalidParameter
 from geo.serve.catalog import Catalog, CatalogCache, Collection, collection_summary
+from geo.serve.crs import OutputCrs, content_crs
 from geo.serve.features import (
     ItemsQuery,
     StreamProgress,
@@ -43,6 +45,7 @@ CONFORMANCE = [
     f"{OGC}/ogcapi-features-1/1.0/conf/core",
     f"{OGC}/ogcapi-features-1/1.0/conf/geojson",
     f"{OGC}/ogcapi-features-1/1.0/conf/oas30",
+    f"{OGC}/ogcapi-features-2/1.0/conf/crs",
     f"{OGC}/ogcapi-common-1/1.0/conf/core",
     f"{OGC}/ogcapi-common-2/1.0/conf/collections",
     f"{OGC}/ogcapi-features-3/1.0/conf/queryables",
@@ -229,7 +232,7 @@ async def items(
         catalog, c = await _collection(conn, cache, collection_id)
         check_query(c, query)
         etag = etag_for(request, catalog.data_version)
-        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Content-Crs": content_crs(query.crs)}
         if cached := not_modified(request, etag):
             return cached
         if fmt == "json" and query.limit <= STREAM_ABOVE:
@@ -278,21 +281,23 @@ async def feature(
     collection_id: str,
     fid: str,
     request: Request,
+    crs: OutputCrs = Depends(output_crs),
     conn: asyncpg.Connection = Depends(connection),
     cache: CatalogCache = Depends(catalog_cache),
 ) -> Response:
-    """One feature by id (``fid`` for layers, the code for admin units, zone/project ids)."""
+    """One feature by id (``fid`` for layers, the code for admin units, zone/project ids), in ``crs``."""
     catalog, c = await _collection(conn, cache, collection_id)
     etag = etag_for(request, catalog.data_version)
     if cached := not_modified(request, etag):
         return cached
-    text = await item(conn, c, fid)
+    text = await item(conn, c, fid, crs)
     links = [
         _link(str(request.url), "self", GEOJSON),
         _link(_url(request, f"/api/collections/{c.id}"), "collection", "application/json"),
     ]
     body = text[:-1] + b',"links":' + orjson.dumps(links) + b"}"
-    return Response(body, media_type=GEOJSON, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Content-Crs": content_crs(crs)}
+    return Response(body, media_type=GEOJSON, headers=headers)
 
 
 async def _tile_response(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from geo.errors import NotFound
+from geo.serve.crs import CRS84, CRS_URIS
 
 # Pre-2025 units still in force on 2025-06-30; the new (2025) units start on 2025-07-01.
 REFORM_DATE = "DATE '2025-07-01'"
@@ -406,7 +407,8 @@ def collection_summary(collection: Collection) -> dict:
         "description": collection.description,
         "itemType": "feature",
         "sheet": collection.sheet_id,
-        "crs": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"],
+        "crs": CRS_URIS,
+        "storageCrs": CRS84.uri,
         "numberMatched": "exact" if collection.exact_count else "omitted (large layer: no COUNT per page)",
     }
     if collection.geometry_type:
@@ -415,7 +417,7 @@ def collection_summary(collection: Collection) -> dict:
         out["extent"] = {
             "spatial": {
                 "bbox": [[round(v, 6) for v in collection.extent]],
-                "crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+                "crs": CRS84.uri,
             }
         }
     return out

@@ -9,6 +9,7 @@ import asyncpg
 
 from geo.errors import InvalidParameter, NotFound
 from geo.serve.catalog import Collection
+from geo.serve.crs import CRS84, OutputCrs, geometry_sql
 
 # json_build_object takes at most 100 arguments (50 key/value pairs).
 _PAIRS_PER_CALL = 50
@@ -26,6 +27,8 @@ class ItemsQuery:
     filters: dict[str, str] = field(default_factory=dict)
     properties: tuple[str, ...] | None = None
     sortby: tuple[tuple[str, bool], ...] = ()  # (name, descending)
+    crs: OutputCrs = CRS84  # of the geometries written
+    bbox_crs: OutputCrs = CRS84  # of the bbox numbers, in that CRS's axis order
 
 
 @dataclass(frozen=True)
@@ -103,11 +106,19 @@ def _properties_sql(collection: Collection, selected: tuple[str, ...] | None) ->
     return f"left({columns_only}, -1) || coalesce(', ' || {rest}, '}}')"
 
 
-def feature_sql(collection: Collection, selected: tuple[str, ...] | None = None) -> str:
-    """SQL text of one GeoJSON Feature (as text) for the row aliased ``t``."""
+def _geojson_args(crs: OutputCrs) -> str:
+    # options 0: no GeoJSON-2008 "crs" member (Part 2 names the CRS in the Content-Crs header instead)
+    options = "" if crs.is_wgs84 else ", 0"
+    return f"{geometry_sql(crs)}, {crs.decimals}{options}"
+
+
+def feature_sql(
+    collection: Collection, selected: tuple[str, ...] | None = None, crs: OutputCrs = CRS84
+) -> str:
+    """SQL text of one GeoJSON Feature (as text) for the row aliased ``t``, its geometry in ``crs``."""
     return (
         '\'{"type":"Feature","id":\' || to_json(t."' + collection.id_column + '")::text'
-        " || ',\"geometry\":' || coalesce(ST_AsGeoJSON(t.geom, 6), 'null')"
+        f" || ',\"geometry\":' || coalesce(ST_AsGeoJSON({_geojson_args(crs)}), 'null')"
         " || ',\"properties\":' || " + _properties_sql(collection, selected) + " || '}'"
     )
 
@@ -116,8 +127,7 @@ def _where_sql(collection: Collection, query: ItemsQuery, args: list) -> str:
     conditions = [collection.where]
     if query.bbox is not None:
         args.extend(query.bbox)
-        n = len(args)
-        conditions.append(f"ST_Intersects(t.geom, ST_MakeEnvelope(${n - 3}, ${n - 2}, ${n - 1}, ${n}, 4326))")
+        conditions.append(f"ST_Intersects(t.geom, {_envelope_sql(query.bbox_crs, len(args) - 3)})")
     for name, value in query.filters.items():
         args.append(value)
         p = f"${len(args)}"
@@ -134,6 +144,20 @@ def _where_sql(collection: Collection, query: ItemsQuery, args: list) -> str:
             # compare as text: a malformed number or date is then simply no match, never a 500
             conditions.append(f"{expr}::text = {p}")
     return " AND ".join(f"({c})" for c in conditions)
+
+
+def _envelope_sql(crs: OutputCrs, first: int) -> str:
+    """SQL of the bbox (parameters ``$first``..``$first+3``, in ``crs``'s axis order) as a 4326 polygon."""
+    if crs.is_default:
+        return f"ST_MakeEnvelope(${first}, ${first + 1}, ${first + 2}, ${first + 3}, 4326)"
+    a, b, c, d = (f"${first + i}::float8" for i in range(4))
+    if crs.lat_first:
+        a, b, c, d = b, a, d, c
+    envelope = f"ST_MakeEnvelope({a}, {b}, {c}, {d}, {crs.srid})"
+    if crs.srid == 4326:
+        return envelope
+    # a rectangle in metres is not one in degrees: transform it with its edges divided, not just its corners
+    return f"ST_Transform(ST_Segmentize({envelope}, greatest({c} - {a}, {d} - {b}) / 16), 4326)"
 
 
 def _order_sql(collection: Collection, query: ItemsQuery) -> str:
@@ -156,7 +180,7 @@ async def items_page(conn: asyncpg.Connection, collection: Collection, query: It
     matched = "NULL::bigint"
     if collection.exact_count:
         matched = f"(SELECT count(*) FROM {collection.relation} t WHERE {where})"
-    feature = feature_sql(collection, query.properties)
+    feature = feature_sql(collection, query.properties, query.crs)
     sql = (
         f"SELECT {matched} AS matched, count(*) AS n, "
         f"string_agg({feature}, ',') FILTER (WHERE t._rn <= ${n}) AS features "
@@ -189,7 +213,8 @@ async def stream_items(
     args.extend([query.limit + 1, query.offset])
     n = len(args)
     sql = (
-        f"SELECT {feature_sql(collection, query.properties)} AS f FROM {collection.relation} t WHERE {where} "
+        f"SELECT {feature_sql(collection, query.properties, query.crs)} AS f "
+        f"FROM {collection.relation} t WHERE {where} "
         f"ORDER BY {_order_sql(collection, query)} LIMIT ${n - 1} OFFSET ${n}"
     )
     async with conn.transaction(readonly=True):
@@ -207,15 +232,15 @@ async def stream_items(
                 return
 
 
-async def item(conn: asyncpg.Connection, collection: Collection, fid: str) -> bytes:
-    """One Feature by its id; NotFound when there is none."""
+async def item(conn: asyncpg.Connection, collection: Collection, fid: str, crs: OutputCrs = CRS84) -> bytes:
+    """One Feature by its id, its geometry in ``crs``; NotFound when there is none."""
     key: object = fid
     if collection.id_is_integer:
         if not fid.lstrip("-").isdigit() or abs(int(fid)) >= 2**63:
             raise NotFound(f"no feature {fid!r} in collection {collection.id!r} (ids are integers)")
         key = int(fid)
     sql = (
-        f"SELECT {feature_sql(collection)} FROM {collection.relation} t "
+        f"SELECT {feature_sql(collection, crs=crs)} FROM {collection.relation} t "
         f'WHERE ({collection.where}) AND t."{collection.id_column}" = $1 LIMIT 1'
     )
     text = await conn.fetchval(sql, key)
@@ -234,8 +259,9 @@ async def items_csv(
     args.extend([query.limit, query.offset])
     n = len(args)
     columns = ", ".join(f"({collection.property_sql(name)})::text" for name in names)
+    wkt = f"ST_AsText({geometry_sql(query.crs)}, {query.crs.decimals})"
     sql = (
-        f'SELECT t."{collection.id_column}"::text, {columns + ", " if columns else ""}ST_AsText(t.geom, 6) '
+        f'SELECT t."{collection.id_column}"::text, {columns + ", " if columns else ""}{wkt} '
         f"FROM {collection.relation} t WHERE {where} "
         f"ORDER BY {_order_sql(collection, query)} LIMIT ${n - 1} OFFSET ${n}"
     )
