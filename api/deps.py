@@ -178,13 +178,17 @@ def output_crs(
     return parse_crs(crs, "crs")
 
 
-def output_format(f: str | None = Query(None, description="json (GeoJSON, default), geojson or csv")) -> str:
-    """The requested output format: ``json`` or ``csv``."""
+def output_format(
+    f: str | None = Query(
+        None, description="json (GeoJSON, default), geojson, csv, or a file: gpkg, shp (zipped), kml"
+    ),
+) -> str:
+    """The requested output format: ``json``, ``csv``, ``gpkg``, ``shp`` or ``kml``."""
     if f is None or f in ("json", "geojson"):
         return "json"
-    if f == "csv":
-        return "csv"
-    raise InvalidParameter(f"f must be json, geojson or csv; got {f!r}")
+    if f in ("csv", "gpkg", "shp", "kml"):
+        return f
+    raise InvalidParameter(f"f must be json, geojson, csv, gpkg, shp or kml; got {f!r}")
 
 
 def etag_for(request: Request, data_version: int) -> str:

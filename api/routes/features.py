@@ -3,8 +3,9 @@
 import asyncpg
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from isal import isal_zlib
+from starlette.background import BackgroundTask
 
 from api.deps import (
     CACHE_CONTROL,
@@ -22,7 +23,15 @@ from api.deps import (
 from api.responses import OrjsonResponse
 from geo.errors import InvalidParameter
 from geo.serve.catalog import Catalog, CatalogCache, Collection, collection_summary
-from geo.serve.crs import OutputCrs, content_crs
+from geo.serve.crs import CRS84, OutputCrs, content_crs
+from geo.serve.downloads import (
+    FILE_FORMATS,
+    build_file,
+    new_workdir,
+    remove_workdir,
+    stream_kml,
+    whole_layer,
+)
 from geo.serve.features import (
     ItemsQuery,
     StreamProgress,
@@ -217,7 +226,9 @@ def _page_links(request: Request, query: ItemsQuery, returned: int, has_more: bo
     "/collections/{collection_id}/items",
     summary="Features of a collection",
     response_class=Response,
-    responses={200: {"content": {GEOJSON: {}, "text/csv": {}}}},
+    responses={
+        200: {"content": {GEOJSON: {}, "text/csv": {}, **{f.media_type: {} for f in FILE_FORMATS.values()}}}
+    },
 )
 async def items(
     collection_id: str,
@@ -246,6 +257,9 @@ async def items(
             body = _gzip(request, body, headers, FAST_GZIP_ABOVE)
             return Response(body, media_type=GEOJSON, headers=headers)
 
+    if fmt in FILE_FORMATS:
+        return await _file_download(request, db, c, query, fmt, headers)
+
     if fmt == "csv":
 
         async def csv_body():
@@ -269,6 +283,47 @@ async def items(
         yield b"]," + orjson.dumps(tail)[1:]
 
     return StreamingResponse(geojson_body(), media_type=GEOJSON, headers=headers)
+
+
+def _download_name(c: Collection, query: ItemsQuery, extension: str) -> str:
+    suffix = "" if query.crs.is_default else "_" + query.crs.short.replace(":", "")
+    return f"{c.id}{suffix}.{extension}"
+
+
+async def _file_download(
+    request: Request, db: asyncpg.Pool, c: Collection, query: ItemsQuery, fmt: str, headers: dict
+) -> Response:
+    """Every matching feature (unless paged with limit/offset) as a GeoPackage, zipped Shapefile or KML."""
+    file_format = FILE_FORMATS[fmt]
+    paged = "limit" in request.query_params or "offset" in request.query_params
+    query = whole_layer(query, paged)
+    headers["Content-Disposition"] = (
+        f'attachment; filename="{_download_name(c, query, file_format.extension)}"'
+    )
+    if fmt == "kml":
+        if not query.crs.is_wgs84:
+            raise InvalidParameter(f"crs: KML is always WGS 84 (CRS84); got {query.crs.uri}")
+        headers["Content-Crs"] = content_crs(CRS84)
+
+        async def kml_body():
+            async with db.acquire() as stream_conn:
+                async for chunk in stream_kml(stream_conn, c, query):
+                    yield chunk
+
+        return StreamingResponse(kml_body(), media_type=file_format.media_type, headers=headers)
+    workdir = new_workdir()
+    try:
+        async with db.acquire() as conn:
+            path = await build_file(conn, c, query, file_format, workdir)
+    except BaseException:
+        remove_workdir(workdir)
+        raise
+    return FileResponse(
+        path,
+        media_type=file_format.media_type,
+        headers=headers,
+        background=BackgroundTask(remove_workdir, workdir),
+    )
 
 
 @router.get(
