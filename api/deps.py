@@ -1,17 +1,21 @@
 """FastAPI dependencies shared by the routers: connections, the collection registry, parameter parsing."""
 
 import hashlib
+import hmac
 import math
 import zlib
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import asyncpg
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 
 from api.settings import features_settings
-from geo.errors import InvalidParameter
+from geo.errors import Forbidden, InvalidParameter, Unauthenticated
+from geo.plan.accounts import actor_for_session, actor_for_token, csrf_token_for
 from geo.plan.actor import ANONYMOUS, Actor
+from geo.plan.scope import require_login
 from geo.serve.catalog import CatalogCache
 from geo.serve.crs import CRS_URIS, OutputCrs, parse_crs
 from geo.serve.features import ItemsQuery
@@ -205,11 +209,6 @@ def not_modified(request: Request, etag: str) -> Response | None:
     return None
 
 
-async def current_actor(request: Request) -> Actor:
-    """The caller as an Actor; anonymous until a session or token says otherwise (writes then get 401)."""
-    return getattr(request.state, "actor", ANONYMOUS)
-
-
 def if_match_version(request: Request, body_version: int | None = None) -> int | None:
     """The version a write names: ``If-Match: "<n>"`` (weak or strong) or ``version`` in the body."""
     header = request.headers.get("if-match")
@@ -224,3 +223,83 @@ def if_match_version(request: Request, body_version: int | None = None) -> int |
 def version_etag(version: int) -> str:
     """The ETag of a versioned record."""
     return f'"{version}"'
+
+
+# --------------------------------------------------------------------------- who is calling
+
+SESSION_COOKIE = "planview_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's address as the server sees it (behind a proxy: run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else None
+
+
+def request_id(request: Request) -> str | None:
+    """The request id the logging middleware set, or the caller's X-Request-ID."""
+    return getattr(request.state, "request_id", None) or request.headers.get("x-request-id")
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, if any."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def current_actor(request: Request, conn: asyncpg.Connection = Depends(connection)) -> Actor:
+    """Who calls: a Bearer token's or a session cookie's user, or ANONYMOUS; a bad token is 401."""
+    if hasattr(request.state, "actor"):
+        return request.state.actor
+    actor, method = ANONYMOUS, None
+    token = bearer_token(request)
+    if token is not None:
+        actor = await actor_for_token(conn, token, request_id(request), client_address(request))
+        if actor is None:
+            raise Unauthenticated("the Bearer token is unknown, expired or revoked")
+        method = "bearer"
+    elif session_id := request.cookies.get(SESSION_COOKIE):
+        found = await actor_for_session(conn, session_id, request_id(request), client_address(request))
+        if found is not None:
+            actor, method = found, "cookie"
+        else:
+            request.state.session_expired = True
+    request.state.actor, request.state.auth_method = actor, method
+    # every write that a cookie authenticates is CSRF-checked here, whichever route it reaches
+    check_csrf(request)
+    return actor
+
+
+def same_origin(request: Request) -> bool:
+    """True when the request's Origin (or Referer) names this server's own host."""
+    origin = request.headers.get("origin") or request.headers.get("referer")
+    if not origin or origin == "null":
+        return False
+    return urlsplit(origin).netloc == request.headers.get("host", request.url.netloc)
+
+
+def check_csrf(request: Request) -> None:
+    """A cookie-authenticated write carries the session's CSRF token, or comes from our own origin."""
+    if request.method in SAFE_METHODS or getattr(request.state, "auth_method", None) != "cookie":
+        return
+    sent = request.headers.get(CSRF_HEADER.lower())
+    expected = csrf_token_for(request.cookies.get(SESSION_COOKIE, ""))
+    if sent is not None and hmac.compare_digest(sent, expected):
+        return
+    if sent is None and same_origin(request):
+        return
+    raise Forbidden(
+        f"needs a CSRF token: a write with the session cookie must send the {CSRF_HEADER} header "
+        "(GET /api/auth/me gives it) or come from this site; scripts use a Bearer token"
+    )
+
+
+async def require_actor(request: Request, actor: Actor = Depends(current_actor)) -> Actor:
+    """A logged-in actor (401 otherwise; "log in again" when the session cookie has expired)."""
+    if actor.is_anonymous:
+        if getattr(request.state, "session_expired", False):
+            raise Unauthenticated("your session has expired or was ended; log in again")
+        require_login(actor)
+    return actor

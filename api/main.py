@@ -16,6 +16,7 @@ from geo.store.settings import REPO_ROOT
 # Routers in the order they are mounted; each module exposes ``router``.
 ROUTER_MODULES = (
     "api.routes.health",
+    "api.routes.auth",
     "api.routes.features",
     "api.routes.catalog",
     "api.routes.lookup",

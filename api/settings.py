@@ -18,6 +18,10 @@ class APISettings(BaseSettings):
     # Optional web base map (e.g. OpenStreetMap); off by default: the page must work offline.
     base_tiles_url: str | None = None
     base_tiles_attribution: str | None = None
+    # session cookie marked Secure even when the request arrived over plain http (behind a TLS proxy)
+    cookie_secure: bool = False
+    # largest request body accepted (413 beyond), checked before the body is read whole
+    max_body_bytes: int = 2 * 1024 * 1024
 
 
 class FeaturesSettings(BaseSettings):

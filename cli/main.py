@@ -7,12 +7,15 @@ import typer
 
 from cli.bench import bench
 from cli.common import CommandError, console, embedded_cluster, ensure_database
+from cli.users import token_app, user_app
 from geo.store import embedded_pg
 from geo.store.settings import REPO_ROOT, database_settings
 
 app = typer.Typer(help="planview: the Bắc Kạn provincial plan in PostGIS, served as OGC API and a map.")
 db_app = typer.Typer(help="The embedded PostgreSQL + PostGIS cluster.")
 app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 
 @db_app.command("start")

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, text
 from geo.analysis.rules import load_rules
 from geo.ingest.cycle import load_cycle
 from geo.ingest.staging import Changes, LoadError, _stage, _sync
+from geo.ingest.agencies import link_project_agencies, load_agencies
 from geo.plan.projects import LOADER_RECORDED_BY
 from geo.store.settings import DATA_DIR
 from geo.store.tables import (
@@ -1300,10 +1301,12 @@ def load_all(engine: Engine, sheets_csv: Path | None = None, console=None) -> di
         lookups = _load_admin(conn, changes)
         _say(console, "loading plan facts, zones and projects …")
         _load_facts(conn, changes)
+        changes.add("agency", load_agencies(conn))
         load_cycle(conn, changes)
         load_rules(conn)
         _load_zones(conn, lookups, changes)
         new_projects = _load_projects(conn, lookups, changes)
+        changes.add("project", link_project_agencies(conn))
         protected = _protected_areas(conn, lookups, changes)
         _say(console, "loading sheet layers …")
         layer_counts, kept = _load_layers(conn, layers, protected, changes)

@@ -256,6 +256,11 @@ class Project(Base):
     geometry_note_vi: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     geom = mapped_column(Geometry("GEOMETRY", srid=4326, spatial_index=False))
+    # the provincial department/agency responsible, where a source names it (data/plan/project_agencies.csv)
+    agency_id: Mapped[str | None] = mapped_column(Text, ForeignKey("agency.agency_id"))
+    agency_source: Mapped[str | None] = mapped_column(Text)
+    # bumped by every write to the project: the strong ETag a writer must name (If-Match)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
 
 
 class ProjectStatusEvent(Base):
@@ -718,4 +723,108 @@ class UnitReportEvent(Base):
         ),
         CheckConstraint("action IN ('save', 'submit', 'return', 'accept')", name="unit_report_event_action"),
         Index("unit_report_event_report", "year", "unit_id"),
+
+
+# --------------------------------------------------------------------------- accounts (migration 0007)
+
+# the stored roles: geo.plan.actor.Role without "anonymous" (tests/geo/test_accounts.py keeps them equal)
+ROLE_CHECK = "role IN ('officer', 'planner', 'admin')"
+
+
+class Agency(Base):
+    """A provincial department or agency that reports under Plan 56/KH-UBND (data/plan/agencies.csv)."""
+
+    __tablename__ = "agency"
+    __table_args__ = (CheckConstraint("agency_id ~ '^[A-Z][A-Z0-9]{1,15}$'", name="agency_id_ascii_upper"),)
+
+    agency_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    name_vi: Mapped[str] = mapped_column(Text, nullable=False)
+    name_en: Mapped[str] = mapped_column(Text, nullable=False)
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    source_url: Mapped[str | None] = mapped_column(Text)
+
+
+class AppUser(Base):
+    """An account: who may log in, with which role and for which reporting units."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint(ROLE_CHECK, name="role_known"),
+        CheckConstraint("username ~ '^[a-z0-9][a-z0-9._-]{1,63}$'", name="username_simple"),
+        CheckConstraint("role <> 'officer' OR cardinality(units) > 0", name="officer_has_units"),
+    )
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    display_name: Mapped[str] = mapped_column(Text, nullable=False)
+    email: Mapped[str | None] = mapped_column(Text)
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[str] = mapped_column(Text, nullable=False)
+    units: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default=text("'{}'"))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+
+
+class UserSession(Base):
+    """A browser session: only the SHA-256 of the cookie's random id is stored."""
+
+    __tablename__ = "user_session"
+    __table_args__ = (Index("user_session_user_idx", "user_id"),)
+
+    session_hash: Mapped[str] = mapped_column(Text, primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("app_user.user_id", ondelete="CASCADE"), nullable=False
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    last_seen_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    client_address: Mapped[str | None] = mapped_column(Text)
+
+
+class ApiToken(Base):
+    """A bearer token for scripts: only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    token_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(Text, nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("app_user.user_id", ondelete="CASCADE"), nullable=False
+    )
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    """A failed login, counted per account and per address for the lock-out."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("login_failure_user_idx", "username", "failed_at"),
+        Index("login_failure_address_idx", "client_address", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    username: Mapped[str] = mapped_column(Text, nullable=False)
+    client_address: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
     )
