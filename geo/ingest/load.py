@@ -18,9 +18,9 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine, text
 
 from geo.analysis.rules import load_rules
+from geo.ingest.agencies import link_project_agencies, load_agencies
 from geo.ingest.cycle import load_cycle
 from geo.ingest.staging import Changes, LoadError, _stage, _sync
-from geo.ingest.agencies import link_project_agencies, load_agencies
 from geo.plan.projects import LOADER_RECORDED_BY
 from geo.store.settings import DATA_DIR
 from geo.store.tables import (

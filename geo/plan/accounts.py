@@ -123,7 +123,8 @@ async def check_units(conn: asyncpg.Connection, units: list[str]) -> list[str]:
     known = await conn.fetch(
         """SELECT u FROM unnest($1::text[]) AS u
            WHERE EXISTS (SELECT 1 FROM admin_unit a WHERE a.code = u)
-              OR EXISTS (SELECT 1 FROM agency g WHERE g.agency_id = u)""",
+              OR EXISTS (SELECT 1 FROM agency g WHERE g.agency_id = u)
+              OR EXISTS (SELECT 1 FROM reporting_unit r WHERE r.unit_id = u)""",
         units,
     )
     unknown = sorted(set(units) - {r["u"] for r in known})

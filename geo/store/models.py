@@ -723,6 +723,7 @@ class UnitReportEvent(Base):
         ),
         CheckConstraint("action IN ('save', 'submit', 'return', 'accept')", name="unit_report_event_action"),
         Index("unit_report_event_report", "year", "unit_id"),
+    )
 
 
 # --------------------------------------------------------------------------- accounts (migration 0007)
