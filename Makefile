@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # Debian 12 has postgresql-15-postgis-3; other releases get their own postgresql-NN-postgis-3
-# WeasyPrint (the PDF reports) needs pango and fonts with Vietnamese glyphs; tests read PDFs with pdftotext
-APT_RUN := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+# WeasyPrint (the PDF reports) needs pango and fonts with Vietnamese glyphs; tests read PDFs with pdftotext;
+# the server prints map sheets (/api/print.pdf) with headless chromium
+APT_RUN := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core chromium
 APT_TEST := gdal-bin chromium poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -8,6 +8,7 @@ from api.responses import OrjsonResponse
 from geo.errors import (
     Conflict,
     Forbidden,
+    GatewayTimeout,
     InvalidParameter,
     NotFound,
     PayloadTooLarge,
@@ -32,6 +33,7 @@ STATUS_BY_ERROR: dict[type[PlanviewError], int] = {
     PreconditionFailed: 412,
     TooManyRequests: 429,
     ServiceUnavailable: 503,
+    GatewayTimeout: 504,
 }
 
 

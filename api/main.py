@@ -25,6 +25,7 @@ ROUTER_MODULES = (
     "api.routes.targets",
     "api.routes.tasks",
     "api.routes.reports",
+    "api.routes.printing",
     "api.routes.pages",
 )
 

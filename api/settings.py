@@ -35,6 +35,25 @@ class FeaturesSettings(BaseSettings):
     exact_count_threshold: int = 50_000
 
 
+class PrintSettings(BaseSettings):
+    """The server-side PDF printer (headless Chromium): where it is and how much of the machine it may use."""
+
+    model_config = SettingsConfigDict(env_prefix="PLANVIEW_PRINT_", extra="ignore")
+
+    chromium: str = "/usr/bin/chromium"
+    timeout_s: float = 60.0
+    # each render is one Chromium process (~150 MB); more at once only queue on a small machine
+    concurrency: int = 2
+    # how long a request waits for a free slot before it is told to come back (503 Retry-After)
+    queue_wait_s: float = 10.0
+
+
+@lru_cache
+def print_settings() -> PrintSettings:
+    """The process-wide print settings."""
+    return PrintSettings()
+
+
 @lru_cache
 def api_settings() -> APISettings:
     """The process-wide API settings."""

@@ -59,3 +59,7 @@ class ServiceUnavailable(PlanviewError):
     def __init__(self, message: str, retry_after: int = 5):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class GatewayTimeout(PlanviewError):
+    """A renderer the request depends on (e.g. the PDF printer) did not finish in time (504)."""

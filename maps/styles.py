@@ -13,6 +13,25 @@ PROJECT_STATUS_COLORS: dict[str, str] = {
     "category": "#8c6d31",
 }
 
+# Legend wording (vi, en) of the statuses for printed maps; the page takes its wording from i18n.js.
+PROJECT_STATUS_LABELS: dict[str, tuple[str, str]] = {
+    "proposed": ("Đề xuất", "Proposed"),
+    "planned": ("Đã quy hoạch", "Planned"),
+    "preparation": ("Chuẩn bị đầu tư", "Preparation"),
+    "site_clearance": ("Giải phóng mặt bằng", "Site clearance"),
+    "under_construction": ("Đang thi công", "Under construction"),
+    "completed": ("Hoàn thành", "Completed"),
+    "suspended": ("Tạm dừng", "Suspended"),
+    "unclear": ("Chưa rõ", "Unclear"),
+    "category": ("Danh mục (nhóm dự án)", "Category (group of projects)"),
+}
+
+ZONE_KIND_LABELS: dict[str, tuple[str, str]] = {
+    "KCN": ("Khu công nghiệp", "Industrial park"),
+    "CCN": ("Cụm công nghiệp", "Industrial cluster"),
+    "tourism": ("Khu, điểm du lịch", "Tourism area or site"),
+}
+
 ZONE_KIND_COLORS: dict[str, str] = {
     "KCN": "#6a3d9a",
     "CCN": "#b15928",
