@@ -46,6 +46,8 @@ SHELL_HTML = """
            aria-label="search">
     <ul id="pv-search-results" hidden></ul>
   </form>
+  <button id="pv-print-button" type="button" aria-haspopup="dialog" aria-controls="pv-print-dialog"
+          data-i18n="print_button">In bản đồ</button>
   <div id="pv-lang" role="group">
     <button type="button" data-lang="vi">VI</button><button type="button" data-lang="en">EN</button>
   </div>
@@ -86,6 +88,30 @@ SHELL_HTML = """
   </section>
 </aside>
 <div id="pv-coords" aria-live="off"></div>
+<dialog id="pv-print-dialog" aria-labelledby="pv-print-title">
+  <form id="pv-print-form" method="dialog">
+    <h2 id="pv-print-title" data-i18n="print_title">In bản đồ theo tỉ lệ</h2>
+    <label><span data-i18n="print_paper">Khổ giấy</span>
+      <select name="paper"><option value="A4">A4</option><option value="A3">A3</option></select></label>
+    <label><span data-i18n="print_orientation">Hướng giấy</span>
+      <select name="orientation">
+        <option value="landscape" data-i18n="print_landscape">Ngang</option>
+        <option value="portrait" data-i18n="print_portrait">Dọc</option></select></label>
+    <label><span data-i18n="print_scale">Tỉ lệ</span>
+      <select name="scale">
+        <option value="fit" data-i18n="print_fit">Vừa khung nhìn hiện tại</option>
+        <option value="10000">1:10.000</option><option value="25000">1:25.000</option>
+        <option value="50000">1:50.000</option><option value="100000">1:100.000</option>
+        <option value="250000">1:250.000</option></select></label>
+    <p class="pv-print-note" data-i18n="print_note">
+      Bản đồ vẽ trong hệ VN-2000 (TM-3 106°30′), đúng tỉ lệ trên giấy.</p>
+    <div class="pv-print-actions">
+      <a id="pv-print-open" target="_blank" rel="noopener" data-i18n="print_open">Mở bản in</a>
+      <a id="pv-print-pdf" target="_blank" rel="noopener" data-i18n="print_pdf">Tải PDF</a>
+      <button type="submit" value="close" data-i18n="print_close">Đóng</button>
+    </div>
+  </form>
+</dialog>
 """
 
 

@@ -10,7 +10,14 @@ from urllib.parse import urlencode
 from markupsafe import Markup
 
 from maps.reports import TEMPLATES
-from maps.styles import PROJECT_STATUS_COLORS, PROJECT_STATUS_LABELS, ZONE_KIND_COLORS, ZONE_KIND_LABELS
+from maps.styles import (
+    FOCUS_STYLES,
+    PROJECT_STATUS_COLORS,
+    PROJECT_STATUS_LABELS,
+    SEVERITY_COLOURS,
+    ZONE_KIND_COLORS,
+    ZONE_KIND_LABELS,
+)
 
 PLAN_TITLE = {
     "vi": "Quy hoạch tỉnh Bắc Kạn thời kỳ 2021–2030, tầm nhìn đến năm 2050",
@@ -105,13 +112,15 @@ def _symbol(layer: dict, feature: dict) -> dict:
         if key == "provinces" and feature.get("class") != HOME_PROVINCE_CODE:
             return NEIGHBOUR
         return BASE_SYMBOLS[key]
-    style = layer.get("style") or {}
+    style = layer.get("style") or FOCUS_STYLES.get(key) or {}
     colour = style.get("color") or "#3b6ea5"
     fill = style.get("fillColor") or colour
     cls = feature.get("class")
-    if key == "priority_projects" and cls in PROJECT_STATUS_COLORS:
+    if key == "conflict" and cls in SEVERITY_COLOURS:
+        colour = fill = SEVERITY_COLOURS[cls]
+    elif key in ("priority_projects", "site") and cls in PROJECT_STATUS_COLORS:
         colour = fill = PROJECT_STATUS_COLORS[cls]
-    elif key in ("industrial_zones", "tourism_areas") and cls in ZONE_KIND_COLORS:
+    elif key in ("industrial_zones", "tourism_areas", "site") and cls in ZONE_KIND_COLORS:
         colour = fill = ZONE_KIND_COLORS[cls]
     else:
         for entry in layer.get("legend") or []:

@@ -47,3 +47,13 @@ BASE_STYLES: dict[str, dict] = {
     "national_roads": {"color": "#e69138", "weight": 2},
     "settlements": {"color": "#777777", "radius": 2.5},
 }
+
+# Conflict severities (screening rules) on the sheets and their small maps.
+SEVERITY_COLOURS: dict[str, str] = {"block": "#b2182b", "review": "#e66101", "info": "#2166ac"}
+
+# The subject of a printable sheet's small map (maps/print_sheet.py), as Leaflet-like styles.
+FOCUS_STYLES: dict[str, dict] = {
+    "footprint": {"color": "#08519c", "fillColor": "#6baed6", "fillOpacity": 0.4, "weight": 2.5, "radius": 9},
+    "conflict": {"weight": 2, "fillOpacity": 0.45, "radius": 7},
+    "site": {"weight": 2.5, "fillOpacity": 0.45, "radius": 9},
+}

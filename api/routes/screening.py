@@ -7,10 +7,11 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import connection
+from api.deps import catalog_cache, connection
 from api.responses import csv_download
 from geo.analysis import conformity, screening, sites
 from geo.errors import InvalidParameter, PayloadTooLarge
+from geo.serve.catalog import CatalogCache
 from maps import reports
 
 router = APIRouter(tags=["screening"])
@@ -20,6 +21,7 @@ ProjectId = Annotated[str, Path(max_length=40, description="project id, e.g. PRJ
 ZoneId = Annotated[str, Path(max_length=40, description="zone id, e.g. KCN-01")]
 Lang = Annotated[Literal["vi", "en"], Query(description="language of the sheet")]
 Conn = Annotated[asyncpg.Connection, Depends(connection)]
+Cache = Annotated[CatalogCache, Depends(catalog_cache)]
 
 
 async def footprint_body(request: Request) -> dict:
@@ -111,17 +113,23 @@ async def footprint_conformity(options: ScreenOptions, conn: Conn) -> dict:
 
 
 @router.get("/projects/{project_id}/conformity", response_class=HTMLResponse, include_in_schema=False)
-async def project_conformity_page(project_id: ProjectId, conn: Conn, lang: Lang = "vi") -> HTMLResponse:
+async def project_conformity_page(
+    project_id: ProjectId, conn: Conn, cache: Cache, lang: Lang = "vi"
+) -> HTMLResponse:
     """The printable (A4) plan-conformity sheet of a project."""
-    sheet = await conformity.project_conformity(conn, project_id)
+    sheet = await conformity.project_conformity_sheet(conn, await cache.get(conn), project_id, lang)
     return HTMLResponse(reports.conformity_page(sheet, lang))
 
 
 @router.post("/conformity", response_class=HTMLResponse, include_in_schema=False)
-async def footprint_conformity_page(options: ScreenOptions, conn: Conn, lang: Lang = "vi") -> HTMLResponse:
+async def footprint_conformity_page(
+    options: ScreenOptions, conn: Conn, cache: Cache, lang: Lang = "vi"
+) -> HTMLResponse:
     """The printable (A4) plan-conformity sheet of a posted footprint."""
     payload, sector, district = options
-    sheet = await conformity.footprint_conformity(conn, payload, sector=sector, district=district)
+    sheet = await conformity.footprint_conformity_sheet(
+        conn, await cache.get(conn), payload, sector=sector, district=district, lang=lang
+    )
     return HTMLResponse(reports.conformity_page(sheet, lang))
 
 
@@ -160,6 +168,8 @@ async def site(zone_id: ZoneId, conn: Conn) -> dict:
 
 
 @router.get("/sites/{zone_id}", response_class=HTMLResponse, include_in_schema=False)
-async def site_page(zone_id: ZoneId, conn: Conn, lang: Lang = "vi") -> HTMLResponse:
+async def site_page(zone_id: ZoneId, conn: Conn, cache: Cache, lang: Lang = "vi") -> HTMLResponse:
     """The printable (A4) fact sheet of a site."""
-    return HTMLResponse(reports.site_page(await sites.site(conn, zone_id), lang))
+    return HTMLResponse(
+        reports.site_page(await sites.site_sheet(conn, await cache.get(conn), zone_id, lang), lang)
+    )

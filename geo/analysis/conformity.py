@@ -6,6 +6,8 @@ from geo.analysis.constraints import SCREEN_SRID
 from geo.analysis.footprint import footprint_geometry
 from geo.analysis.screening import project_conflicts, screen_footprint
 from geo.errors import NotFound
+from geo.serve.catalog import Catalog
+from geo.serve.printmap import context_map
 
 NEARBY_M = 5_000  # features within this distance are listed as "nearby"
 PER_LAYER = 8
@@ -147,3 +149,42 @@ async def footprint_conformity(conn, geojson, sector: str | None = None, distric
         "sheets": await designations(conn, geometry_json),
         "live_view_url": live_view_url(orjson.loads(centroid)["coordinates"]),
     }
+
+
+def _focus(sheet: dict) -> list[tuple[dict | None, dict]]:
+    subject = sheet.get("subject") or {}
+    out = [
+        (
+            sheet.get("footprint"),
+            {
+                "key": "footprint",
+                "name": subject.get("id") or "footprint",
+                "approximate": subject.get("geometry_quality") == "approximate",
+            },
+        )
+    ]
+    for c in sheet.get("conflicts", []):
+        meta = {
+            "key": "conflict",
+            "class": c["severity"],
+            "name": c["rule_code"],
+            "approximate": c["approximate"],
+        }
+        out.append((c.get("geometry"), meta))
+    return out
+
+
+async def project_conformity_sheet(conn, catalog: Catalog, project_id: str, lang: str = "vi") -> dict:
+    """The printable sheet's data of a project: the conformity sheet and a small map in context."""
+    sheet = await project_conformity(conn, project_id)
+    sheet["context_map"] = await context_map(conn, catalog, _focus(sheet), lang=lang)
+    return sheet
+
+
+async def footprint_conformity_sheet(
+    conn, catalog: Catalog, geojson, sector: str | None = None, district: str | None = None, lang: str = "vi"
+) -> dict:
+    """The printable sheet's data of a drawn/uploaded footprint, with its small map; nothing is stored."""
+    sheet = await footprint_conformity(conn, geojson, sector=sector, district=district)
+    sheet["context_map"] = await context_map(conn, catalog, _focus(sheet), lang=lang)
+    return sheet

@@ -10,6 +10,8 @@ from geo.analysis.screening import (
     zone_blocking_conflicts,
 )
 from geo.errors import InvalidParameter, NotFound
+from geo.serve.catalog import Catalog
+from geo.serve.printmap import context_map
 
 KINDS = ("KCN", "CCN", "tourism")
 SEAT_DISTRICT = "058"  # Thành phố Bắc Kạn, the province seat
@@ -52,6 +54,30 @@ WHERE ($1::text[] IS NULL OR z.kind = ANY($1))
   AND ($3::text IS NULL OR z.zone_id = $3)
 ORDER BY z.zone_id
 """
+
+
+# English fragments some sources' notes carry, said in Vietnamese for the Vietnamese sheet (one table).
+NOTE_PHRASES_VI = (
+    ("area not found", "chưa tìm thấy số liệu diện tích"),
+    ("date of figure unknown", "chưa rõ thời điểm của số liệu"),
+    ("horizon not stated", "chưa nêu thời hạn"),
+    ("see priority_projects.csv", "xem dự án"),
+    ("(approx.)", "(xấp xỉ)"),
+    ("state-invested", "vốn nhà nước"),
+    ("text truncated", "nguồn bị cắt chữ"),
+    ("as named by source", "tên theo nguồn"),
+)
+CONFIDENCE_VI = {"high": "cao", "medium": "trung bình", "low": "thấp"}
+KIND_VI = {"KCN": "khu công nghiệp", "CCN": "cụm công nghiệp", "tourism": "khu, điểm du lịch"}
+
+
+def note_vi(text: str | None) -> str | None:
+    """A source's note with its known English fragments in Vietnamese (the rest is the source's own words)."""
+    if text is None:
+        return None
+    for en, vi in NOTE_PHRASES_VI:
+        text = text.replace(en, vi)
+    return text
 
 
 def _unknown(value):
@@ -128,6 +154,10 @@ def _site(row: dict, blocks: dict[str, list[dict]]) -> dict:
     site["available"] = _unknown(site["area_available_ha"])
     site["occupied"] = _unknown(site["area_occupied_ha"])
     site["score"], site["why"], site["why_vi"] = _rank(site)
+    for key in ("area_notes", "plan_horizon", "investor", "commune_name"):
+        site[f"{key}_vi"] = note_vi(site.get(key))
+    site["confidence_vi"] = CONFIDENCE_VI.get(site.get("confidence"), site.get("confidence"))
+    site["kind_vi"] = KIND_VI.get(site["kind"], site["kind"])
     return site
 
 
@@ -233,4 +263,17 @@ async def site(conn, zone_id: str) -> dict:
     blocks = await zone_blocking_conflicts(conn, zone_id)
     result = _site(dict(rows[0]), blocks)
     result["data_version"] = await conn.fetchval("SELECT version FROM data_version WHERE id = 1")
+    return result
+
+
+async def site_sheet(conn, catalog: Catalog, zone_id: str, lang: str = "vi") -> dict:
+    """The fact sheet's data: the site, and a small map of it among communes, roads, rivers and places."""
+    result = await site(conn, zone_id)
+    focus = {
+        "key": "site",
+        "class": result["kind"],
+        "name": result["zone_id"],
+        "approximate": result["geometry_quality"] == "approximate",
+    }
+    result["context_map"] = await context_map(conn, catalog, [(result["geometry"], focus)], lang=lang)
     return result

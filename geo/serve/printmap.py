@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 import asyncpg
+import orjson
 
 from geo.errors import InvalidParameter, NotFound
 from geo.serve.catalog import Catalog
@@ -351,6 +352,8 @@ async def print_map(conn: asyncpg.Connection, catalog: Catalog, request: PrintRe
     """Everything a print layout draws: frame, scale, grid, base and overlay paths, legend facts, sources."""
     sheet = await _sheet(conn, request.sheet)
     overlays = await _overlay_meta(conn, catalog, request)
+    if sheet is None and overlays and overlays[0]["sheet_id"]:
+        sheet = await _sheet(conn, overlays[0]["sheet_id"])  # the viewer's print: the first layer's sheet
     frame = layout_frame(request.paper, request.orientation)
     if request.center and request.scale:
         cx, cy = (
@@ -440,4 +443,102 @@ async def print_map(conn: asyncpg.Connection, catalog: Catalog, request: PrintRe
         "data_version": version["version"],
         "data_changed_at": version["changed_at"].date().isoformat() if version["changed_at"] else None,
         "any_approximate": any(f["approximate"] for layer in layers for f in layer["features"]),
+    }
+
+
+# The printable sheets' small maps: the smallest of these scales at which the place fits with its
+# surroundings; a place known only as a point gets the commune and its neighbours (1:100,000).
+CONTEXT_SCALES = (25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)
+CONTEXT_MIN_SCALE_POLYGON = 25_000
+CONTEXT_MIN_SCALE_POINT = 100_000
+CONTEXT_MARGIN = 2.5  # the frame spans this many times the place's extent: room for the context
+
+
+async def context_map(
+    conn: asyncpg.Connection,
+    catalog: Catalog,
+    focus: list[tuple[dict | None, dict]],
+    width_mm: float = 180.0,
+    height_mm: float = 95.0,
+    lang: str = "vi",
+) -> dict | None:
+    """A small true-to-scale map of places (GeoJSON + style) in their context; None when none has a place.
+
+    ``focus`` pairs a WGS 84 GeoJSON geometry with its symbol: ``{"key", "style", "name",
+    "approximate", "class"}``; the base (boundaries, rivers, roads, settlements) is drawn around it.
+    """
+    geometries = [(g, meta) for g, meta in focus if g]
+    if not geometries:
+        return None
+    texts = [orjson.dumps(g).decode() for g, _ in geometries]
+    row = await conn.fetchrow(
+        f"""
+        SELECT ST_XMin(e) AS w, ST_YMin(e) AS s, ST_XMax(e) AS e, ST_YMax(e) AS n, bool_and(p) AS points
+        FROM (SELECT ST_Extent(g)::geometry AS e, bool_and(GeometryType(g) LIKE '%POINT') AS p
+              FROM (SELECT ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(t), 4326), {VN2000_SRID}) AS g
+                    FROM unnest($1::text[]) t) x) y
+        GROUP BY e
+        """,
+        texts,
+    )
+    frame = Frame(width_mm, height_mm, 0, 0, width_mm, height_mm)
+    w, s, e, n = row["w"], row["s"], row["e"], row["n"]
+    needed = fit_scale((e - w) * CONTEXT_MARGIN, (n - s) * CONTEXT_MARGIN, frame)
+    floor = CONTEXT_MIN_SCALE_POINT if row["points"] else CONTEXT_MIN_SCALE_POLYGON
+    scale = next((c for c in CONTEXT_SCALES if c >= max(needed, floor)), needed)
+    cx, cy = (w + e) / 2, (s + n) / 2
+    half_w, half_h = width_mm * scale / 2000, height_mm * scale / 2000
+    box = (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+    layers: list[dict] = []
+    for key in BASE_LAYERS:
+        collection = catalog.collections.get(key)
+        if collection is None:
+            continue
+        features, truncated = await _layer_paths(
+            conn, collection.relation, collection.where, collection.columns, box, scale
+        )
+        layers.append({"key": key, "base": True, "features": features, "truncated": truncated})
+    k = 1000.0 / scale
+    rows = await conn.fetch(
+        f"""
+        SELECT o AS i, GeometryType(g) AS kind,
+               ST_AsSVG(ST_Affine(g, $2, 0, 0, $2, -$3 * $2, -$6 * $2), 0, 2) AS svg
+        FROM (SELECT o, ST_ClipByBox2D(ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(t), 4326), {VN2000_SRID}),
+                                       ST_MakeEnvelope($3, $4, $5, $6, {VN2000_SRID})) AS g
+              FROM unnest($1::text[]) WITH ORDINALITY u(t, o)) x
+        WHERE NOT ST_IsEmpty(g)
+        ORDER BY o
+        """,
+        texts,
+        k,
+        *box,
+    )
+    for r in rows:
+        _, meta = geometries[r["i"] - 1]
+        kind = r["kind"].upper()
+        layers.append(
+            {
+                "key": meta.get("key", "focus"),
+                "base": False,
+                "style": meta.get("style") or {},
+                "legend": [],
+                "truncated": False,
+                "features": [
+                    {
+                        "kind": "point" if "POINT" in kind else "line" if "LINE" in kind else "polygon",
+                        "svg": r["svg"],
+                        "name": meta.get("name"),
+                        "approximate": bool(meta.get("approximate")),
+                        "class": meta.get("class"),
+                    }
+                ],
+            }
+        )
+    return {
+        "lang": lang,
+        "scale": scale,
+        "frame": frame,
+        "grid": await _grid(conn, box, scale, frame),
+        "scale_bar_m": scale_bar_length(scale, frame),
+        "layers": layers,
     }

@@ -153,6 +153,19 @@ export const STRINGS = {
   what_search: { vi: "kết quả tìm kiếm", en: "search results" },
   view_planner: { vi: "Chế độ cán bộ quy hoạch", en: "Planner view" },
   view_investor: { vi: "Chế độ nhà đầu tư", en: "Investor view" },
+
+  print_button: { vi: "In bản đồ", en: "Print" },
+  print_title: { vi: "In bản đồ theo tỉ lệ", en: "Print a map at scale" },
+  print_paper: { vi: "Khổ giấy", en: "Paper" },
+  print_orientation: { vi: "Hướng giấy", en: "Orientation" },
+  print_landscape: { vi: "Ngang", en: "Landscape" },
+  print_portrait: { vi: "Dọc", en: "Portrait" },
+  print_scale: { vi: "Tỉ lệ", en: "Scale" },
+  print_fit: { vi: "Vừa khung nhìn hiện tại", en: "Fit the current view" },
+  print_note: { vi: "Bản đồ vẽ trong hệ VN-2000 (TM-3 106°30′), đúng tỉ lệ trên giấy.", en: "Drawn in VN-2000 (TM-3 106°30′), true to scale on paper." },
+  print_open: { vi: "Mở bản in", en: "Open the print layout" },
+  print_pdf: { vi: "Tải PDF", en: "Download PDF" },
+  print_close: { vi: "Đóng", en: "Close" },
 };
 
 /** Translate a key; an unknown key shows itself so a missing label is visible, not blank. */

@@ -23,6 +23,7 @@ import { fill, h } from "./dom.js";
 import { applyStaticLabels, foldVi, formatNumber, LANGUAGES, sourceText, t as translate } from "./i18n.js";
 import { LayerTree, loadBase } from "./layers.js";
 import { ProjectsOverlay } from "./projects.js";
+import { initPrint } from "./print.js";
 import { initTools } from "./tools.js";
 import { ZonesOverlay } from "./zones.js";
 
@@ -500,6 +501,7 @@ async function start() {
   } catch (err) {
     console.warn("tools failed to start", err);
   }
+  initPrint(ctx, () => [...state.layers]);
   document.body.dataset.ready = "true";
   writeHash();
 }

@@ -175,7 +175,10 @@ def test_conformity_sheet_prints_on_a4(live_server, chromium, screened, output_d
     context = chromium.new_context(viewport={"width": 900, "height": 1200})
     page = context.new_page()
     page.goto(live_server + "/projects/PRJ-11/conformity", wait_until="networkidle")
-    assert page.locator("svg.pv-sheet-map polygon").count() >= 2  # footprint + the overlapping part
+    # the footprint and the overlapping part, among the commune outlines, roads and places around them
+    assert page.locator('svg.pv-sheet-map [data-layer="footprint"] path').count() == 1
+    assert page.locator('svg.pv-sheet-map [data-layer="conflict"] path').count() >= 1
+    assert page.locator('svg.pv-sheet-map [data-layer="communes"] path').count() >= 3
     assert page.locator('[data-verdict="conflicts"]').count() == 1
     page.screenshot(path=str(output_dir / "conformity_PRJ-11.png"), full_page=True)
     pdf = page.pdf(format="A4")  # the print stylesheet lays it out on A4 pages
