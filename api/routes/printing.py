@@ -7,7 +7,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import catalog_cache, connection
+from api.deps import catalog_cache, connection, pool
 from api.settings import print_settings
 from geo.serve.catalog import CatalogCache
 from geo.serve.printmap import PrintRequest, print_map
@@ -88,10 +88,14 @@ async def print_layout(parsed: Query_, conn: Conn, cache: Cache) -> HTMLResponse
     },
 )
 async def print_pdf(
-    parsed: Query_, conn: Conn, cache: Cache, renderer: Annotated[PdfRenderer, Depends(pdf_renderer)]
+    parsed: Query_,
+    db: Annotated[asyncpg.Pool, Depends(pool)],
+    cache: Cache,
+    renderer: Annotated[PdfRenderer, Depends(pdf_renderer)],
 ) -> Response:
     """The same layout printed on the server by headless Chromium: vector, text selectable, true to scale."""
-    html = await _layout(conn, cache, parsed)
+    async with db.acquire() as conn:  # released before Chromium runs: printing holds no connection
+        html = await _layout(conn, cache, parsed)
     pdf = await renderer.render(html)
     request = parsed[0]
     name = f"planview-{request.sheet or 'map'}-{request.paper}-{request.scale or 'fit'}.pdf"
