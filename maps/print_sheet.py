@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup
 
-from maps.reports import TEMPLATES
 from maps.styles import (
     FOCUS_STYLES,
     PROJECT_STATUS_COLORS,
@@ -18,6 +17,7 @@ from maps.styles import (
     ZONE_KIND_COLORS,
     ZONE_KIND_LABELS,
 )
+from maps.templating import TEMPLATES
 
 PLAN_TITLE = {
     "vi": "Quy hoạch tỉnh Bắc Kạn thời kỳ 2021–2030, tầm nhìn đến năm 2050",

@@ -1,19 +1,10 @@
 """Printable A4 sheets (plan conformity, site fact sheet) rendered with Jinja2; small maps as inline SVG."""
 
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from maps.print_sheet import format_int, map_svg
 from maps.styles import SEVERITY_COLOURS
-
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-TEMPLATES = Environment(
-    loader=FileSystemLoader(str(TEMPLATE_DIR)),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+from maps.templating import TEMPLATES
 
 SEVERITY_TEXT = {
     "block": ("chặn", "block"),
@@ -38,8 +29,6 @@ CONTEXT_MAP_MM = (180, 100)  # width, height of the sheets' small maps (true to 
 
 def context_map_svg(data: dict | None, lang: str) -> Markup:
     """The sheet's small map (drawn by the print map builder), or a notice when the place is unknown."""
-    from maps.print_sheet import format_int, map_svg  # print_sheet builds its pages from these templates
-
     width, height = CONTEXT_MAP_MM
     if not data:
         text = "không có vị trí để vẽ" if lang == "vi" else "no location to draw"

@@ -14,8 +14,8 @@ import orjson
 
 from geo.errors import InvalidParameter, NotFound
 from geo.serve.catalog import Catalog
+from geo.store.crs import VN2000_SRID
 
-VN2000_SRID = 9213
 PAPERS_MM: dict[str, tuple[int, int]] = {"A4": (210, 297), "A3": (297, 420)}
 ORIENTATIONS = ("portrait", "landscape")
 SCALES = (10_000, 25_000, 50_000, 100_000, 250_000)
