@@ -5,7 +5,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from geo.analysis import screening
+from geo.analysis import rules, screening
 
 # Words and phrases that leaked English into the Vietnamese sheets (sources' notes, ranking reasons,
 # severities, codes); none may appear in a Vietnamese page's visible text outside links and codes.
@@ -79,7 +79,7 @@ def english_in(html: str) -> list[str]:
 @pytest.fixture(scope="module")
 def screened(engine):
     with engine.begin() as conn:
-        screening.load_rules(conn)
+        rules.load_rules(conn)
     screening.screen_all(engine)
 
 
