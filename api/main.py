@@ -26,6 +26,7 @@ ROUTER_MODULES = (
     "api.routes.tasks",
     "api.routes.reports",
     "api.routes.printing",
+    "api.routes.monitoring",
     "api.routes.pages",
 )
 

@@ -48,6 +48,7 @@ SHELL_HTML = """
   </form>
   <button id="pv-print-button" type="button" aria-haspopup="dialog" aria-controls="pv-print-dialog"
           data-i18n="print_button">In bản đồ</button>
+  <a id="pv-monitoring-link" href="/monitoring" data-i18n="monitoring_link">Theo dõi thực hiện</a>
   <div id="pv-lang" role="group">
     <button type="button" data-lang="vi">VI</button><button type="button" data-lang="en">EN</button>
   </div>

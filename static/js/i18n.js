@@ -5,6 +5,7 @@ export const LANGUAGES = ["vi", "en"];
 
 export const STRINGS = {
   app_title: { vi: "Quy hoạch tỉnh Bắc Kạn 2021–2030", en: "Bắc Kạn Provincial Plan 2021–2030" },
+  monitoring_link: { vi: "Theo dõi thực hiện", en: "Monitoring" },
   toggle_panel: { vi: "Ẩn/hiện bảng bên", en: "Show/hide the side panel" },
   search_placeholder: { vi: "Tìm xã, huyện, khu, dự án, tọa độ VN-2000…", en: "Find a commune, district, zone, project, VN-2000 X Y…" },
   search_none: { vi: "Không tìm thấy “{q}”.", en: "Nothing found for “{q}”." },

@@ -1,0 +1,16 @@
+"""The monitoring page: a static shell; its JS reads every list and vocabulary from the API."""
+
+import json
+
+from markupsafe import Markup
+from maps.cycle_documents import TEMPLATES
+from maps.styles import BASE_STYLES, PROJECT_STATUS_COLORS
+
+
+def build_monitoring_page() -> str:
+    """The page's HTML with its config (colours only; vocabularies come from the API)."""
+    config = {"projectStatus": PROJECT_STATUS_COLORS, "baseStyles": BASE_STYLES}
+    return TEMPLATES.get_template("monitoring.html").render(
+        # inside <script type="application/json"> the text is read raw: "<" is escaped the JSON way
+        config=Markup(json.dumps(config, ensure_ascii=False).replace("<", "\\u003c"))
+    )

@@ -1,0 +1,99 @@
+"""The monitoring page in Debian's chromium: the targets dashboard and an officer's report form."""
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from geo.plan.actor import Actor, Role
+from tests.maps.conftest import _free_port
+
+NA_RI_OFFICER = Actor(username="nari.officer", role=Role.officer, units=("066",), display_name="Cán bộ Na Rì")
+
+
+@pytest.fixture(scope="module")
+def live_server(database_url) -> Iterator[str]:
+    """The app under uvicorn with every caller acting as a Na Rì officer (the login is the accounts work's)."""
+    import uvicorn
+
+    from api.deps import current_actor
+    from api.main import create_app
+
+    app = create_app()
+    app.dependency_overrides[current_actor] = lambda: NA_RI_OFFICER
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="planview-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def real_errors(page):
+    """Script errors; a refused request of who-am-I (logged out) is the browser's log line, not a fault."""
+    failed = [r.url for r in page.pv_responses if r.status >= 400 and not r.url.endswith("/api/auth/me")]
+    return failed + [e for e in page.pv_errors if "Failed to load resource" not in e]
+
+
+@pytest.mark.browser
+def test_targets_dashboard_groups_by_part_with_charts_and_sources(open_page):
+    page = open_page("/monitoring")
+    parts = page.locator(".pv-part")
+    assert parts.count() == 5
+    assert parts.first.locator("h2").inner_text() == "Về kinh tế"
+    forest = page.locator('[data-target="T-40"]')
+    assert forest.locator("[data-status]").get_attribute("data-status") == "met"
+    assert forest.locator("[data-status]").inner_text() == "đạt"
+    assert forest.locator("canvas").count() >= 1
+    grdp = page.locator('[data-target="T-01"]')
+    assert grdp.locator("[data-status]").get_attribute("data-status") == "behind"
+    # hovering the chart names the year's value and its source
+    box = grdp.locator(".u-over").bounding_box()
+    page.mouse.move(box["x"] + 2, box["y"] + box["height"] / 2)
+    hover = grdp.locator(".pv-hover")
+    page.wait_for_function("el => el.textContent.startsWith('2022')", arg=hover.element_handle())
+    assert "6,01" in hover.inner_text() and "dantocmiennui.vn" in hover.inner_text()
+    assert page.locator('[data-part="defence"] .pv-none').count() == 1
+    assert page.pv_external_requests() == [] and real_errors(page) == []
+
+
+@pytest.mark.browser
+def test_an_officer_fills_and_submits_the_report_form(open_page):
+    page = open_page("/monitoring#tab=unit&unit=066&year=2024")
+    assert page.locator("#pv-unit-report").is_visible()
+    assert "UBND huyện Na Rì" in page.locator("#pv-unit-state").inner_text()
+    assert page.locator('#pv-unit-tasks tr.pv-overdue[data-task="KH56-IV1-RASOAT-066"]').count() == 1
+    page.fill("#pv-difficulties", "Thiếu vốn đối ứng cho dự án đường")
+    page.fill("#pv-proposals", "<b>Đề nghị</b> bổ sung vốn")
+    page.click("#pv-save")
+    page.wait_for_selector('#pv-form-status[data-result="200"]')
+    page.click("#pv-submit")
+    page.wait_for_selector('#pv-unit-state[data-state="submitted"]')
+    assert "trễ" in page.locator("#pv-form-status").inner_text()
+    assert page.locator("#pv-difficulties").is_disabled()
+    # the text came back as text, not markup
+    assert page.locator("#pv-proposals").input_value() == "<b>Đề nghị</b> bổ sung vốn"
+    events = page.locator("#pv-unit-events li").all_inner_texts()
+    assert len(events) == 3 and all("nari.officer" in e for e in events)
+    assert real_errors(page) == []
+
+
+@pytest.mark.browser
+def test_the_time_slider_shows_statuses_as_of_a_day(open_page):
+    page = open_page("/monitoring#tab=history")
+    assert page.locator("#pv-history-map .leaflet-interactive").count() > 0
+    slider = page.locator("#pv-day")
+    slider.evaluate("el => { el.value = 0; el.dispatchEvent(new Event('change')); }")
+    page.wait_for_function(
+        "() => document.getElementById('pv-day-counts').textContent.startsWith('chưa có ghi nhận')"
+    )
+    assert page.locator("#pv-day-label").input_value() < page.evaluate(
+        "new Date().toISOString().slice(0, 10)"
+    )
