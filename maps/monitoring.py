@@ -3,6 +3,7 @@
 import json
 
 from markupsafe import Markup
+
 from maps.cycle_documents import TEMPLATES
 from maps.styles import BASE_STYLES, PROJECT_STATUS_COLORS
 

@@ -15,7 +15,8 @@ SELECT jsonb_build_object(
         'geometry', ST_AsGeoJSON(ST_PointOnSurface(p.geom), 6)::jsonb,
         'properties', jsonb_build_object(
             'project_id', p.project_id, 'name_vi', p.name_vi, 'status', last.status,
-            'progress_pct', last.progress_pct, 'recorded_at', last.recorded_at, 'recorded_by', last.recorded_by,
+            'progress_pct', last.progress_pct, 'recorded_at', last.recorded_at,
+            'recorded_by', last.recorded_by,
             'geometry_quality', p.geometry_quality, 'district_codes', to_jsonb(p.district_codes)))
         ORDER BY p.project_id), '[]'::jsonb))
 FROM project p

@@ -14,7 +14,7 @@ NA_RI_OFFICER = Actor(username="nari.officer", role=Role.officer, units=("066",)
 
 @pytest.fixture(scope="module")
 def live_server(database_url) -> Iterator[str]:
-    """The app under uvicorn with every caller acting as a Na Rì officer (the login is the accounts work's)."""
+    """The app under uvicorn, every caller acting as a Na Rì officer (login is the accounts work)."""
     import uvicorn
 
     from api.deps import current_actor
