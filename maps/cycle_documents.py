@@ -2,9 +2,7 @@
 
 import io
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -19,12 +17,8 @@ from geo.plan.vocabulary import (
     TargetStatus,
     TaskStatus,
 )
+from maps.templating import TEMPLATE_DIR, TEMPLATES
 
-TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-TEMPLATES = Environment(
-    loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(["html"]), trim_blocks=True,
-    lstrip_blocks=True,
-)  # fmt: skip
 VIETNAM_TIME = timezone(timedelta(hours=7))
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "DD/MM/YYYY"

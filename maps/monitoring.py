@@ -4,8 +4,8 @@ import json
 
 from markupsafe import Markup
 
-from maps.cycle_documents import TEMPLATES
 from maps.styles import BASE_STYLES, PROJECT_STATUS_COLORS
+from maps.templating import TEMPLATES
 
 
 def build_monitoring_page() -> str:
