@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from markupsafe import Markup
 
+from geo.store.wording import note_vi
 from maps.styles import (
     FOCUS_STYLES,
     PROJECT_STATUS_COLORS,
@@ -86,6 +87,8 @@ WORDS = {
     "pdf": ("Tải PDF", "Download PDF"),
     "back": ("Về bản đồ", "Back to the map"),
     "km": ("km", "km"),
+    "landscape": ("khổ ngang", "landscape"),
+    "portrait": ("khổ dọc", "portrait"),
 }
 
 
@@ -363,14 +366,14 @@ def print_page(data: dict, query: dict, today: str) -> str:
     sheet = data["sheet"]
     frame = data["frame"]
     scale_text = f"1:{format_int(data['scale'], lang)}"
-    sources = []
-    seen = set()
-    for s in data["sources"]:
-        if s["source"] and s["source"] not in seen:
-            seen.add(s["source"])
-            sources.append(s["source"])
-    if data.get("boundary_source") and data["boundary_source"] not in seen:
-        sources.insert(0, data["boundary_source"])
+    sources: list[str] = []
+    for text in [data.get("boundary_source")] + [s["source"] for s in data["sources"]]:
+        text = note_vi(text) if lang == "vi" else text
+        if text and text not in sources:
+            sources.append(text)
+    changed = data["data_changed_at"]
+    if changed and lang == "vi":
+        changed = "/".join(reversed(changed.split("-")))
     return TEMPLATES.get_template("print.html").render(
         d=data,
         lang=lang,
@@ -392,6 +395,7 @@ def print_page(data: dict, query: dict, today: str) -> str:
             "convergence_e" if data["grid"]["convergence_deg"] >= 0 else "convergence_w", lang
         ).format(a=f"{abs(data['grid']['convergence_deg']):.2f}°".replace(".", "," if lang == "vi" else ".")),
         sources=sources,
+        data_changed=changed,
         today=today,
         pdf_url=print_url(query, "/api/print.pdf"),
         view_url=(

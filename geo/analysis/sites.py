@@ -12,6 +12,7 @@ from geo.analysis.screening import (
 from geo.errors import InvalidParameter, NotFound
 from geo.serve.catalog import Catalog
 from geo.serve.printmap import context_map
+from geo.store.wording import note_vi
 
 KINDS = ("KCN", "CCN", "tourism")
 SEAT_DISTRICT = "058"  # Thành phố Bắc Kạn, the province seat
@@ -56,28 +57,8 @@ ORDER BY z.zone_id
 """
 
 
-# English fragments some sources' notes carry, said in Vietnamese for the Vietnamese sheet (one table).
-NOTE_PHRASES_VI = (
-    ("area not found", "chưa tìm thấy số liệu diện tích"),
-    ("date of figure unknown", "chưa rõ thời điểm của số liệu"),
-    ("horizon not stated", "chưa nêu thời hạn"),
-    ("see priority_projects.csv", "xem dự án"),
-    ("(approx.)", "(xấp xỉ)"),
-    ("state-invested", "vốn nhà nước"),
-    ("text truncated", "nguồn bị cắt chữ"),
-    ("as named by source", "tên theo nguồn"),
-)
 CONFIDENCE_VI = {"high": "cao", "medium": "trung bình", "low": "thấp"}
 KIND_VI = {"KCN": "khu công nghiệp", "CCN": "cụm công nghiệp", "tourism": "khu, điểm du lịch"}
-
-
-def note_vi(text: str | None) -> str | None:
-    """A source's note with its known English fragments in Vietnamese (the rest is the source's own words)."""
-    if text is None:
-        return None
-    for en, vi in NOTE_PHRASES_VI:
-        text = text.replace(en, vi)
-    return text
 
 
 def _unknown(value):

@@ -45,6 +45,13 @@ ENGLISH = (
     "scale",
     "print",
     "as named",
+    "via",
+    "crawled",
+    "published facts",
+    "landscape",
+    "legend",
+    "grid",
+    "north",
 )
 
 
@@ -132,3 +139,15 @@ def test_polygon_site_map_is_larger_scale(client, screened):
     scale = int(re.search(r'<figcaption class="pv-meta" data-scale="(\d+)"', html).group(1))
     assert scale in (25_000, 50_000)
     assert 'data-layer="site"><path' in html
+
+
+def test_print_layout_in_vietnamese_has_no_english(client):
+    """The print layout's own wording and the sources' citations are Vietnamese on a Vietnamese page."""
+    params = {
+        "paper": "A3",
+        "scale": "fit",
+        "layers": "priority_projects,industrial_zones,tourism_areas,protected_areas",
+    }
+    html = client.get("/print", params=params).text
+    assert "Nguồn" in html and english_in(html) == []
+    assert "via " in client.get("/print", params={**params, "lang": "en"}).text  # English keeps the citation
