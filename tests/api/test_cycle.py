@@ -8,28 +8,39 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from api.deps import current_actor
 from geo.plan.actor import ANONYMOUS, Actor, Role
 
 NA_RI = "066"
 NGAN_SON = "062"
-PLANNER = Actor(username="skhdt.planner", role=Role.planner, units=("SKHDT",))
+PLANNER = Actor(username="skhdt.planner", role=Role.planner)
 NA_RI_OFFICER = Actor(username="nari.officer", role=Role.officer, units=(NA_RI,))
 FOREST_OFFICER = Actor(username="snn.officer", role=Role.officer, units=("SNNPTNT",))
 VN = timezone(timedelta(hours=7))
 
 
+class Acting:
+    """Switches the client between real accounts (a Bearer token each) and anonymous."""
+
+    def __init__(self, client, tokens):
+        self.client, self.tokens = client, tokens
+
+    def be(self, actor):
+        if actor.is_anonymous:
+            self.client.headers.pop("Authorization", None)
+        else:
+            self.client.headers["Authorization"] = f"Bearer {self.tokens[actor.username]}"
+
+
 @pytest.fixture(scope="module")
-def acting(client):
-    """Who the next requests come from (the login of the accounts work stands in front of this)."""
-    holder = {"actor": ANONYMOUS}
-    client.app.dependency_overrides[current_actor] = lambda: holder["actor"]
-    yield holder
-    client.app.dependency_overrides.pop(current_actor, None)
-
-
-def as_(acting, actor):
-    acting["actor"] = actor
+def acting(client, accounts):
+    """Who the next requests come from: the three accounts of this module, or nobody."""
+    tokens = {}
+    for actor in (PLANNER, NA_RI_OFFICER, FOREST_OFFICER):
+        accounts.add(actor.username, actor.role.value, actor.units)
+        tokens[actor.username] = accounts.token(actor.username)
+    client.cookies.clear()
+    yield Acting(client, tokens)
+    client.headers.pop("Authorization", None)
 
 
 def test_the_shipped_cycle_data(client, engine):
@@ -75,7 +86,7 @@ def test_on_track_against_the_straight_path(client, engine, acting):
         conn.execute(
             text("UPDATE plan_target SET baseline_value = 10, baseline_year = 2020 WHERE target_id = 'T-49'")
         )
-    as_(acting, FOREST_OFFICER)
+    acting.be(FOREST_OFFICER)
     response = client.post(
         "/api/targets/T-49/actuals",
         json={"year": 2024, "value": 40, "kind": "estimate", "source": "test: report of the department"},
@@ -89,7 +100,7 @@ def test_on_track_against_the_straight_path(client, engine, acting):
 
 
 def test_an_officer_is_refused_on_another_units_target_and_report(client, acting):
-    as_(acting, NA_RI_OFFICER)
+    acting.be(NA_RI_OFFICER)
     refused = client.post(
         "/api/targets/T-40/actuals", json={"year": 2024, "value": 72, "kind": "estimate", "source": "x"}
     )
@@ -97,7 +108,7 @@ def test_an_officer_is_refused_on_another_units_target_and_report(client, acting
     assert client.get(f"/api/reports/2024/units/{NGAN_SON}").status_code == 403
     put = client.put(f"/api/reports/2024/units/{NGAN_SON}", json={"difficulties": "x", "version": 0})
     assert put.status_code == 403
-    as_(acting, ANONYMOUS)
+    acting.be(ANONYMOUS)
     assert client.get(f"/api/reports/2024/units/{NA_RI}").status_code == 401
     assert (
         client.post(
@@ -105,14 +116,14 @@ def test_an_officer_is_refused_on_another_units_target_and_report(client, acting
         ).status_code
         == 401
     )
-    as_(acting, NA_RI_OFFICER)
+    acting.be(NA_RI_OFFICER)
     assert client.get("/api/reports/2024").status_code == 403  # the board is the planners'
 
 
 def test_the_cycle_end_to_end(client, engine, acting, tmp_path):
     year = 2024
     url = f"/api/reports/{year}/units/{NA_RI}"
-    as_(acting, NA_RI_OFFICER)
+    acting.be(NA_RI_OFFICER)
     draft = client.get(url)
     assert draft.status_code == 200 and draft.json()["state"] == "draft" and draft.json()["version"] == 0
     assert any(t["task_id"] == f"KH56-V1-BAOCAO-{NA_RI}" for t in draft.json()["tasks"])
@@ -136,14 +147,14 @@ def test_the_cycle_end_to_end(client, engine, acting, tmp_path):
     assert client.put(url, json={"difficulties": "x", "version": body["version"]}).status_code == 409
     # the officer cannot decide; the planner returns it with a reason
     assert client.post(url + "/accept", json={"version": body["version"]}).status_code == 403
-    as_(acting, PLANNER)
+    acting.be(PLANNER)
     assert client.post(url + "/return", json={"version": body["version"]}).status_code == 400
     returned = client.post(
         url + "/return", json={"version": body["version"], "reason": "Thiếu số liệu dự án"}
     )
     assert returned.status_code == 200 and returned.json()["state"] == "returned"
     assert returned.json()["return_reason"] == "Thiếu số liệu dự án"
-    as_(acting, NA_RI_OFFICER)
+    acting.be(NA_RI_OFFICER)
     corrected = client.put(
         url,
         json={
@@ -157,7 +168,7 @@ def test_the_cycle_end_to_end(client, engine, acting, tmp_path):
         url + "/submit", headers={"If-Match": f'"{corrected.json()["version"]}"'}, json={}
     )
     assert resubmitted.status_code == 200 and resubmitted.json()["state"] == "submitted"
-    as_(acting, PLANNER)
+    acting.be(PLANNER)
     accepted = client.post(url + "/accept", json={"version": resubmitted.json()["version"]})
     assert accepted.status_code == 200 and accepted.json()["state"] == "accepted"
     actions = [(e["action"], e["actor"]) for e in accepted.json()["events"]]
@@ -217,12 +228,12 @@ def test_the_cycle_end_to_end(client, engine, acting, tmp_path):
 def test_an_on_time_submission_is_not_late(client, acting):
     year = datetime.now(VN).year + 1
     url = f"/api/reports/{year}/units/SNNPTNT"
-    as_(acting, FOREST_OFFICER)
+    acting.be(FOREST_OFFICER)
     saved = client.put(url, json={"difficulties": "Không", "version": 0})
     assert saved.status_code == 200
     body = client.post(url + "/submit", json={"version": saved.json()["version"]}).json()
     assert body["state"] == "submitted" and body["late"] is False and body["late_days"] == 0
-    as_(acting, PLANNER)
+    acting.be(PLANNER)
     board = client.get(f"/api/reports/{year}").json()
     assert board["days_to_deadline"] > 0 and board["counts"]["missing"] == 0
     # a district no longer reports after the 2025 reform; the 2025 units do
@@ -233,7 +244,7 @@ def test_an_on_time_submission_is_not_late(client, acting):
 
 def test_task_update_by_its_units_officer(client, acting):
     task_id = f"KH56-IV1-RASOAT-{NA_RI}"
-    as_(acting, NA_RI_OFFICER)
+    acting.be(NA_RI_OFFICER)
     current = client.get(f"/api/tasks/{task_id}")
     assert current.json()["overdue"] is True  # quý I/2024 has passed and nothing was recorded
     etag = current.headers["ETag"]

@@ -1,39 +1,29 @@
 """The monitoring page in Debian's chromium: the targets dashboard and an officer's report form."""
 
-import threading
-import time
-from collections.abc import Iterator
-
 import pytest
-
-from geo.plan.actor import Actor, Role
-from tests.maps.conftest import _free_port
-
-NA_RI_OFFICER = Actor(username="nari.officer", role=Role.officer, units=("066",), display_name="Cán bộ Na Rì")
 
 
 @pytest.fixture(scope="module")
-def live_server(database_url) -> Iterator[str]:
-    """The app under uvicorn, every caller acting as a Na Rì officer (login is the accounts work)."""
-    import uvicorn
+def officer(database_url) -> str:
+    """A real officer account of Na Rì on this module's database."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    from api.deps import current_actor
-    from api.main import create_app
+    from tests.api.conftest import Accounts
 
-    app = create_app()
-    app.dependency_overrides[current_actor] = lambda: NA_RI_OFFICER
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="planview-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    # in a thread of its own: the browser's driver already runs an event loop in this one
+    with ThreadPoolExecutor(1) as pool:
+        add = pool.submit(Accounts(database_url).add, "nari.officer", "officer", ["066"], name="Cán bộ Na Rì")
+        return add.result()
+
+
+def log_in(page, live_server, username):
+    """Log the page's browser context in through the API (the session cookie is then the page's)."""
+    from tests.api.conftest import PASSWORD
+
+    response = page.context.request.post(
+        f"{live_server}/api/auth/login", data={"username": username, "password": PASSWORD}
+    )
+    assert response.ok, response.text()
 
 
 def real_errors(page):
@@ -65,8 +55,14 @@ def test_targets_dashboard_groups_by_part_with_charts_and_sources(open_page):
 
 
 @pytest.mark.browser
-def test_an_officer_fills_and_submits_the_report_form(open_page):
-    page = open_page("/monitoring#tab=unit&unit=066&year=2024")
+def test_an_officer_fills_and_submits_the_report_form(open_page, live_server, officer):
+    page = open_page("/monitoring")
+    log_in(page, live_server, officer)
+    page.goto(f"{live_server}/monitoring#tab=unit&year=2024")
+    page.reload(wait_until="networkidle")
+    page.wait_for_selector("body[data-ready=true]")
+    assert "Cán bộ Na Rì" in page.locator("#pv-mon-who").inner_text()
+    assert page.locator("#pv-unit option").all_inner_texts() == ["066 · UBND huyện Na Rì"]
     assert page.locator("#pv-unit-report").is_visible()
     assert "UBND huyện Na Rì" in page.locator("#pv-unit-state").inner_text()
     assert page.locator('#pv-unit-tasks tr.pv-overdue[data-task="KH56-IV1-RASOAT-066"]').count() == 1
