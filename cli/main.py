@@ -217,3 +217,20 @@ app.command()(bench)
 
 if __name__ == "__main__":
     app()
+
+
+@app.command("bench-cycle")
+def bench_cycle_command(
+    year: Annotated[
+        list[int] | None, typer.Option(help="cycle year(s); default 2024 (districts) and 2025")
+    ] = None,
+    runs: Annotated[int, typer.Option(help="timed runs per case")] = 5,
+) -> None:
+    """Time the report board and consolidated XLSX/PDF, every unit of a year accepted (rolled back)."""
+    from cli.bench_cycle import bench_cycle
+
+    url = ensure_database()
+    for result in bench_cycle(url, year or [2024, 2025], runs):
+        console.print(f"cycle {result['year']}:")
+        for name, value in result.items():
+            console.print(f"  {name:<28} {value:>10}")

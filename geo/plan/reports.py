@@ -35,7 +35,7 @@ MAX_TEXT_CHARS = 4000
 MAX_REASON_CHARS = 2000
 
 # Projects of a unit: a district's by district code, an agency's by responsible agency, a 2025 unit's by
-# the pre-2025 communes that form it; the status is the newest event up to the end of 20 October.
+# the pre-2025 communes that form it (or a place inside it); the status is the newest event up to the end of 20 October.
 _PROJECTS = """
 SELECT coalesce(jsonb_agg(jsonb_build_object(
     'project_id', p.project_id, 'name_vi', p.name_vi, 'sector', p.sector, 'districts_text', p.districts_text,
@@ -54,7 +54,12 @@ LEFT JOIN LATERAL (
 WHERE NOT p.is_category AND (
     ($3 = 'district' AND $1 = ANY(p.district_codes))
     OR ($3 = 'agency' AND p.responsible_agency = $1)
-    OR ($3 = 'commune_2025' AND p.commune_code IN (SELECT old_code FROM admin_crosswalk WHERE new_code = $1)))
+    OR ($3 = 'commune_2025' AND (
+        p.commune_code IN (SELECT old_code FROM admin_crosswalk WHERE new_code = $1)
+        -- or placed on the map inside the unit (approximate places sit inside their commune; the report
+        -- carries geometry_quality)
+        OR EXISTS (SELECT 1 FROM admin_unit u WHERE u.code = $1 AND u.valid_from >= DATE '2025-07-01'
+                   AND ST_Intersects(u.geom, ST_PointOnSurface(p.geom))))))
 """
 
 _REPORT_ROW = """SELECT year, unit_id, state, difficulties, proposals, content, submitted_at, submitted_by,

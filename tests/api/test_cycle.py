@@ -275,3 +275,12 @@ def test_targets_csv_is_formula_safe(client):
     assert response.status_code == 200 and response.text.startswith("\ufefftarget_id,")
     assert "T-40" in response.text
     assert "\n=" not in response.text and ",=" not in response.text
+
+
+def test_a_2025_units_report_has_the_projects_placed_inside_it(client, acting):
+    acting.be(PLANNER)
+    report = client.get("/api/reports/2025/units/01906")  # Xã Ba Bể
+    assert report.status_code == 200
+    assert "PRJ-11" in {p["project_id"] for p in report.json()["projects"]}
+    # a district does not report after the reform
+    assert client.get(f"/api/reports/2025/units/{NA_RI}").status_code == 404
