@@ -35,7 +35,8 @@ MAX_TEXT_CHARS = 4000
 MAX_REASON_CHARS = 2000
 
 # Projects of a unit: a district's by district code, an agency's by responsible agency, a 2025 unit's by
-# the pre-2025 communes that form it (or a place inside it); the status is the newest event up to the end of 20 October.
+# the pre-2025 communes that form it (or a place inside it); the status is the newest event up to the end
+# of 20 October.
 _PROJECTS = """
 SELECT coalesce(jsonb_agg(jsonb_build_object(
     'project_id', p.project_id, 'name_vi', p.name_vi, 'sector', p.sector, 'districts_text', p.districts_text,
