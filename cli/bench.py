@@ -342,9 +342,9 @@ def add_synthetic_projects(engine: Engine, count: int, seed: int = SEED) -> int:
                 for k, (x, y) in enumerate(points)
             ],
         )
-        from geo.store.tables import bump_data_version
+        from geo.store.versions import Area, bump
 
-        bump_data_version(conn, f"bench: {count} synthetic projects")
+        bump(conn, (Area.projects, Area.project_places), f"bench: {count} synthetic projects")
     return count
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from geo.analysis.rules import ACTIVE_RULES_SQL, RULES_SIGNATURE_SQL, compile_filter
-from geo.analysis.steps import Execute, Fetch, Steps, run_sync
+from geo.analysis.steps import Execute, Fetch, Steps
 
 SCREEN_SRID = 9213
 SUBDIVIDE_VERTICES = 128
@@ -17,6 +17,13 @@ SUBDIVIDE_VERTICES = 128
 ZONE_SOURCE, PROJECT_SOURCE, DISTRICT_SOURCE = "@zone", "@project", "@district"
 # A land-use rule with no layer of its own reads every loaded layer of these sheets that carries
 # land-use codes: the land-use plan (P8), current land use (P2.c) and the forest/environment plan (P10).
+# The data areas screening reads (geo.store.versions.Area): a write to any of them may change the
+# results; a project's status (area ``projects``) does not.
+SCREENING_AREAS = ("admin_units", "catalog", "plan_layers", "zones", "project_places", "rules")
+INPUTS_VERSION_SQL = (
+    "SELECT coalesce(max(version), 0) AS version FROM data_area_version "
+    "WHERE area IN (" + ", ".join(f"'{a}'" for a in SCREENING_AREAS) + ")"
+)
 LANDUSE_SHEETS = ("P8", "P2.c", "P10")
 
 
@@ -39,8 +46,7 @@ def _layer_catalog_steps() -> Steps:
         """
         SELECT l.layer_key, l.sheet_id, l.table_name, l.geometry_type, l.is_synthetic,
                coalesce(l.loaded_at::text, '') || '/' || coalesce(l.feature_count, -1)::text AS stamp,
-               c.relkind::text AS relkind,
-               (SELECT version FROM data_version WHERE id = 1) AS data_version
+               c.relkind::text AS relkind
         FROM sheet_layer l
         LEFT JOIN pg_class c ON c.relname = l.table_name
              AND c.relnamespace = 'layers'::regnamespace
@@ -60,8 +66,6 @@ def _has_landuse_codes_steps(table: str) -> Steps:
 def _plan_sources_steps(rules: list[dict]) -> Steps:
     """Decide each rule's sources; rules without one are inactive with the reason."""
     catalog = yield from _layer_catalog_steps()
-    version = yield Fetch("SELECT version FROM data_version WHERE id = 1", {})
-    data_version = version[0]["version"]
     sources: dict[str, Source] = {}
     rule_sources: dict[str, list[str]] = {}
     inactive: dict[str, tuple[str, str]] = {}  # rule code → why, in English and in Vietnamese
@@ -80,8 +84,6 @@ def _plan_sources_steps(rules: list[dict]) -> Steps:
                 f"lớp '{layer_key}' (sơ đồ {layer['sheet_id']}) chưa có dữ liệu",
             )
         stamp = f"{layer['table_name']}/{layer['stamp']}"
-        if layer["relkind"] == "v":  # views over zones/projects change with every edit
-            stamp += f"/v{data_version}"
         return Source(layer_key, f'layers."{layer["table_name"]}"', stamp, bool(layer["is_synthetic"]))
 
     for rule in rules:
@@ -122,14 +124,14 @@ def _plan_sources_steps(rules: list[dict]) -> Steps:
             keys = [DISTRICT_SOURCE]
         for key in keys:
             if key.startswith("@"):
-                sources.setdefault(key, Source(key, None, f"v{data_version}"))
+                sources.setdefault(key, Source(key, None, ""))
             filters.setdefault(key, []).append(compile_filter(rule["constraint_filter"]))
         rule_sources[code] = keys
 
     for key, source in sources.items():
-        if key.startswith("@"):
-            # the plan tables change with every edit of any of them: a content hash (a few ms over
-            # these small tables) spares rebuilding the pieces of those that did not change
+        if key.startswith("@") or catalog.get(key, {}).get("relkind") == "v":
+            # the plan tables (and the layer views over them) change with edits of their records: a
+            # content hash (a few ms over these small tables) spares rebuilding unchanged pieces
             rows = yield Fetch(
                 f"SELECT md5(coalesce(string_agg(md5(CAST(p AS text)), '' ORDER BY p.fid), '')) AS h "
                 f"FROM ({_source_select(source)}) p",
@@ -157,7 +159,7 @@ def _source_select(source: Source) -> str:
         return """
         SELECT project_id AS fid, NULL::text AS feature_id, name_vi AS name, NULL::text AS landuse_code,
                NULL::text AS landuse_name, source_url AS source,
-               jsonb_build_object('sector', sector, 'zone_id', zone_id, 'status', status) AS properties,
+               jsonb_build_object('sector', sector, 'zone_id', zone_id) AS properties,
                geometry_quality, is_synthetic, geom
         FROM project WHERE geom IS NOT NULL
         """
@@ -247,41 +249,45 @@ def _rule_has_features_steps(rule: dict, keys: list[str]) -> Steps:
 # work_mem: the land-use pairs (with their intersection pieces) are sorted for grouping in memory, not on disk
 NO_JIT = "SET LOCAL jit = off; SET LOCAL work_mem = '64MB'"
 PREPARED_CACHE_SIZE = 16
-_prepared: dict[tuple, tuple[list[dict], list[dict]]] = {}
+_prepared: dict[tuple, tuple[bool, tuple[list[dict], list[dict]]]] = {}
 
 PREPARED_KEY_SQL = f"""
 SELECT current_database() AS db, inet_server_port() AS port,
-       (SELECT version FROM data_version WHERE id = 1) AS data_version,
+       ({INPUTS_VERSION_SQL}) AS inputs_version,
        ({RULES_SIGNATURE_SQL}) AS rules,
        (SELECT string_agg(source_key || '=' || md5(signature), ';' ORDER BY source_key)
         FROM screening_source_state) AS sources
 """
 
 
-def prepare_steps(on_date: date | None = None) -> Steps:
-    """Active rules, their fresh constraint pieces, and the inactive rules with reasons.
+def prepare_steps(on_date: date | None = None, refresh: bool = True) -> Steps:
+    """Active rules, their constraint pieces, and the inactive rules with reasons.
 
-    The answer only changes with the data version, the rules and the built pieces, so it is kept
-    per process under that key (the pieces' state is part of it: a rolled-back build is not reused).
+    With ``refresh`` (the write path: load, import, commands) the pieces of changed sources are
+    rebuilt first; without it (reads) the pieces are used as the last write left them and nothing
+    is written. The answer only changes with the screening inputs' version, the rules and the built
+    pieces, so it is kept per process under that key (a rolled-back build is not reused).
     """
     on_date = on_date or date.today()
     key_row = yield Fetch(PREPARED_KEY_SQL, {})
     key = (*key_row[0].values(), on_date)
-    if key in _prepared:
-        active, inactive = _prepared[key]
+    # an answer computed without refreshing serves reads only: a write must check the pieces itself
+    if key in _prepared and (_prepared[key][0] or not refresh):
+        _, (active, inactive) = _prepared[key]
         return [dict(r) for r in active], [dict(r) for r in inactive]
-    result = yield from _prepare_uncached_steps(on_date)
+    result = yield from _prepare_uncached_steps(on_date, refresh)
     key_row = yield Fetch(PREPARED_KEY_SQL, {})
     if len(_prepared) >= PREPARED_CACHE_SIZE:
         _prepared.clear()
-    _prepared[(*key_row[0].values(), on_date)] = result
+    _prepared[(*key_row[0].values(), on_date)] = (refresh, result)
     return result
 
 
-def _prepare_uncached_steps(on_date: date) -> Steps:
+def _prepare_uncached_steps(on_date: date, refresh: bool = True) -> Steps:
     rules = yield Fetch(ACTIVE_RULES_SQL, {"on_date": on_date})
     sources, rule_sources, inactive = yield from _plan_sources_steps(rules)
-    yield from _refresh_sources_steps(sources)
+    if refresh:
+        yield from _refresh_sources_steps(sources)
     counts = yield Fetch("SELECT source_key, part_count FROM screening_source_state", {})
     part_counts = {r["source_key"]: r["part_count"] or 0 for r in counts}
     active = []
@@ -318,22 +324,3 @@ def _prepare_uncached_steps(on_date: date) -> Steps:
         if r["rule_code"] in inactive
     ]
     return active, inactive_rules
-
-
-def refresh_constraints(conn_or_engine) -> dict:
-    """Rebuild the subdivided constraint pieces of every changed layer (call it after an import).
-
-    Screening does this itself when it finds them stale; calling it right after a layer is
-    imported moves that cost out of the first screening. Returns ``{active_rules, inactive_rules}``.
-    """
-    from sqlalchemy import Engine
-
-    def run(conn) -> dict:
-        conn.exec_driver_sql(NO_JIT)
-        active, inactive = run_sync(prepare_steps(), conn)
-        return {"active_rules": len(active), "inactive_rules": inactive}
-
-    if isinstance(conn_or_engine, Engine):
-        with conn_or_engine.begin() as conn:
-            return run(conn)
-    return run(conn_or_engine)

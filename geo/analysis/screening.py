@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from geo.analysis.constraints import NO_JIT, SCREEN_SRID, prepare_steps
+from geo.analysis.constraints import INPUTS_VERSION_SQL, NO_JIT, SCREEN_SRID, prepare_steps
 from geo.analysis.footprint import footprint_geometry
 from geo.analysis.rules import (
     ACTIVE_RULES_SQL,
@@ -263,35 +263,31 @@ def _evaluation_sql(footprints_sql: str, rules: list[dict]) -> str:
 # --------------------------------------------------------------------------------------------
 # Stored results for projects
 # --------------------------------------------------------------------------------------------
+# What the stored results were computed from: the built pieces of every source, the rule set and the
+# projects' places. Equal signature → the stored results still hold (whatever else changed).
+SIGNATURE_SQL = f"""
+SELECT md5(coalesce((SELECT string_agg(source_key || '=' || signature, ';' ORDER BY source_key)
+                     FROM screening_source_state), '')
+           || '|' || ({RULES_SIGNATURE_SQL})
+           || '|' || coalesce((SELECT version FROM data_area_version WHERE area = 'project_places'), 0)::text)
+       AS signature,
+       ({INPUTS_VERSION_SQL}) AS inputs_version
+"""
+
+
 def _state_steps() -> Steps:
     rows = yield Fetch(
-        f"""
-        SELECT s.data_version AS screened_version, s.rules_signature, s.evaluated_at,
-               s.projects_screened, s.conflicts_found, s.duration_ms,
-               d.version AS data_version, ({RULES_SIGNATURE_SQL}) AS current_rules_signature
-        FROM screening_state s, data_version d WHERE s.id = 1 AND d.id = 1
+        """
+        SELECT s.data_version AS screened_version, s.rules_signature AS signature, s.evaluated_at,
+               s.projects_screened, s.conflicts_found, s.duration_ms
+        FROM screening_state s WHERE s.id = 1
         """,
         {},
     )
-    row = rows[0]
-    row["stale"] = (
-        row["screened_version"] != row["data_version"]
-        or row["rules_signature"] != row["current_rules_signature"]
-    )
-    return row
+    return rows[0]
 
 
-def _screen_all_steps(force: bool = False) -> Steps:
-    """Recompute every project's conflicts unless the stored ones are current; return a summary."""
-    started = time.perf_counter()
-    yield Execute(NO_JIT, {})
-    yield Execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})", {})
-    yield from ensure_rules_steps()
-    state = yield from _state_steps()
-    if not state["stale"] and not force:
-        return {"recomputed": False, **_summary(state)}
-    active, inactive = yield from prepare_steps()
-    yield Execute("DELETE FROM project_conflict", {})
+def _insert_conflicts_steps(active: list[dict], project_id: str | None, version: int) -> Steps:
     if active:
         yield Execute(
             f"""
@@ -305,8 +301,11 @@ def _screen_all_steps(force: bool = False) -> Steps:
                    CAST(:data_version AS bigint), now()
             FROM ({_evaluation_sql(PROJECT_FOOTPRINTS, active)}) e
             """,
-            {"project_id": None, "data_version": state["data_version"]},
+            {"project_id": project_id, "data_version": version},
         )
+
+
+def _save_state_steps(signature: str, version: int, started: float) -> Steps:
     counts = yield Fetch(
         """
         SELECT (SELECT count(*) FROM project WHERE geom IS NOT NULL) AS projects,
@@ -314,7 +313,6 @@ def _screen_all_steps(force: bool = False) -> Steps:
         """,
         {},
     )
-    duration_ms = (time.perf_counter() - started) * 1000
     yield Execute(
         """
         UPDATE screening_state SET data_version = CAST(:v AS bigint), rules_signature = CAST(:r AS text),
@@ -323,15 +321,56 @@ def _screen_all_steps(force: bool = False) -> Steps:
         WHERE id = 1
         """,
         {
-            "v": state["data_version"],
-            "r": state["current_rules_signature"],
+            "v": version,
+            "r": signature,
             "p": counts[0]["projects"],
             "c": counts[0]["conflicts"],
-            "d": duration_ms,
+            "d": (time.perf_counter() - started) * 1000,
         },
     )
+
+
+def _screen_all_steps(force: bool = False) -> Steps:
+    """Refresh the constraint pieces, then recompute every project's conflicts unless they still hold.
+
+    The write path calls this after changing an input (load, import, rules): pieces of unchanged
+    sources are kept, and when no piece, rule or project place changed the stored results are kept.
+    """
+    started = time.perf_counter()
+    yield Execute(NO_JIT, {})
+    yield Execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})", {})
+    yield from ensure_rules_steps()
+    active, inactive = yield from prepare_steps()
+    state = yield from _state_steps()
+    current = (yield Fetch(SIGNATURE_SQL, {}))[0]
+    if not force and state["signature"] == current["signature"]:
+        if state["screened_version"] != current["inputs_version"]:
+            yield Execute(
+                "UPDATE screening_state SET data_version = CAST(:v AS bigint) WHERE id = 1",
+                {"v": current["inputs_version"]},
+            )
+            state["screened_version"] = current["inputs_version"]
+        summary = _summary(state)
+        return {"recomputed": False, "active_rules": len(active), "inactive_rules": inactive, **summary}
+    yield Execute("DELETE FROM project_conflict", {})
+    yield from _insert_conflicts_steps(active, None, current["inputs_version"])
+    yield from _save_state_steps(current["signature"], current["inputs_version"], started)
     state = yield from _state_steps()
     return {"recomputed": True, "active_rules": len(active), "inactive_rules": inactive, **_summary(state)}
+
+
+def _screen_project_steps(project_id: str) -> Steps:
+    """Re-screen one project whose place changed (the only input that changed); return its conflict count."""
+    started = time.perf_counter()
+    yield Execute(NO_JIT, {})
+    yield Execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})", {})
+    active, _ = yield from prepare_steps()
+    current = (yield Fetch(SIGNATURE_SQL, {}))[0]
+    yield Execute("DELETE FROM project_conflict WHERE project_id = :p", {"p": project_id})
+    yield from _insert_conflicts_steps(active, project_id, current["inputs_version"])
+    yield from _save_state_steps(current["signature"], current["inputs_version"], started)
+    rows = yield Fetch("SELECT count(*) AS n FROM project_conflict WHERE project_id = :p", {"p": project_id})
+    return rows[0]["n"]
 
 
 def _summary(state: dict) -> dict:
@@ -349,7 +388,7 @@ def screen_all(conn_or_engine, force: bool = False) -> dict:
 
     Accepts a SQLAlchemy Engine (a transaction is opened) or Connection (runs in the caller's
     transaction). Returns ``{recomputed, data_version, projects_screened, conflicts_found,
-    duration_ms, active_rules, inactive_rules}``; with ``force=False`` current results are kept.
+    duration_ms, active_rules, inactive_rules}``; with ``force=False`` results that still hold are kept.
     """
     from sqlalchemy import Engine
 
@@ -360,17 +399,25 @@ def screen_all(conn_or_engine, force: bool = False) -> dict:
 
 
 async def screen_all_async(conn, force: bool = False) -> dict:
-    """The same as ``screen_all`` on an asyncpg connection (in its own transaction)."""
+    """The same as ``screen_all`` on an asyncpg connection (in its own transaction, or the caller's)."""
     async with conn.transaction():
         return await run_async(_screen_all_steps(force), conn)
 
 
-async def ensure_fresh(conn) -> dict:
-    """Recompute stored results when the data or the rules changed since they were computed."""
-    state = await run_async(_state_steps(), conn)
-    if not state["stale"]:
-        return {"recomputed": False, **_summary(state)}
-    return await screen_all_async(conn)
+def screen_project(conn, project_id: str) -> int:
+    """Re-screen one project after its place changed, in the caller's transaction (SQLAlchemy)."""
+    return run_sync(_screen_project_steps(project_id), conn)
+
+
+async def screen_project_async(conn, project_id: str) -> int:
+    """``screen_project`` on an asyncpg connection (inside the command's transaction)."""
+    async with conn.transaction():
+        return await run_async(_screen_project_steps(project_id), conn)
+
+
+async def screening_state(conn) -> dict:
+    """When and on which inputs the stored results were computed (read only)."""
+    return _summary(await run_async(_state_steps(), conn))
 
 
 # --------------------------------------------------------------------------------------------
@@ -432,14 +479,14 @@ def _sort(conflicts: list[dict]) -> list[dict]:
 async def inactive_rules(conn) -> list[dict]:
     """The active-dated rules that cannot be evaluated on the loaded data, each with why."""
     async with conn.transaction():
-        _, inactive = await run_async(prepare_steps(), conn)
+        _, inactive = await run_async(prepare_steps(refresh=False), conn)
     return inactive
 
 
 async def rule_catalog(conn) -> dict:
     """Every rule in force with its status (active / inactive and why)."""
     async with conn.transaction():
-        active, inactive = await run_async(prepare_steps(), conn)
+        active, inactive = await run_async(prepare_steps(refresh=False), conn)
     why = {r["rule_code"]: r["reason"] for r in inactive}
     rows = await run_async(fetch_steps(ACTIVE_RULES_SQL, {"on_date": date.today()}), conn)
     rules = []
@@ -454,7 +501,7 @@ async def rule_catalog(conn) -> dict:
 
 
 async def project_conflicts(conn, project_id: str) -> dict:
-    """The stored (refreshed if stale) conflict report of one project."""
+    """The stored conflict report of one project (as the last write left it; reads never screen)."""
     project = await conn.fetchrow(
         """
         SELECT project_id, name_vi, name_ascii, sector, district_codes, districts_text, zone_id, status,
@@ -467,7 +514,7 @@ async def project_conflicts(conn, project_id: str) -> dict:
     )
     if project is None:
         raise NotFound(f"project {project_id!r} does not exist")
-    freshness = await ensure_fresh(conn)
+    freshness = await screening_state(conn)
     rows = await conn.fetch(
         f"""
         SELECT c.*, {RULE_FIELDS}, ST_AsGeoJSON(ST_Transform(c.geom, 4326), 6) AS geometry
@@ -496,16 +543,15 @@ async def project_conflicts(conn, project_id: str) -> dict:
         "inactive_rules": inactive,
         "data_version": freshness["data_version"],
         "evaluated_at": freshness["evaluated_at"],
-        "recomputed": freshness["recomputed"],
     }
 
 
 async def list_conflicts(conn, district: str | None = None, severity: str | None = None) -> dict:
-    """All stored conflicts (refreshed if stale), filterable by district code and severity."""
+    """All stored conflicts, filterable by district code and severity (read only)."""
     if severity is not None and severity not in SEVERITY_ORDER:
         raise InvalidParameter(f"severity must be one of block, review, info (got {severity!r})")
     district_code = await resolve_district(conn, district) if district else None
-    freshness = await ensure_fresh(conn)
+    freshness = await screening_state(conn)
     rows = await conn.fetch(
         f"""
         SELECT c.*, {RULE_FIELDS}, p.name_vi AS project_name, p.district_codes, p.sector,
@@ -599,7 +645,7 @@ async def resolve_district(conn, district: str) -> str:
 
 def _zone_blocks_steps(zone_id: str | None) -> Steps:
     yield Execute(NO_JIT, {})
-    active, _ = yield from prepare_steps()
+    active, _ = yield from prepare_steps(refresh=False)
     rules = [r for r in active if r["severity"] == "block"]
     if not rules:
         return {}
@@ -658,8 +704,8 @@ def _screen_footprint_steps(geojson: str, sector: str | None, districts: list[st
         raise Unprocessable(
             f"the footprint is not in or within {PROVINCE_MARGIN_M / 1000:g} km of Bắc Kạn province"
         )
-    active, inactive = yield from prepare_steps()
-    version = yield Fetch("SELECT version FROM data_version WHERE id = 1", {})
+    active, inactive = yield from prepare_steps(refresh=False)
+    version = yield Fetch(INPUTS_VERSION_SQL, {})
     rows = []
     if active:
         rows = yield Fetch(
@@ -724,9 +770,7 @@ async def screen_footprint(
     geometry = footprint_geometry(geojson)
     districts = [await resolve_district(conn, district)] if district else []
     sector = sector.strip() if sector and sector.strip() else None
-    await ensure_fresh(conn)  # constraint pieces rebuilt (and kept) before the throwaway transaction
-    # a transaction that is always rolled back: the screening must not leave anything behind,
-    # and the constraint pieces it may rebuild are only an optimisation
+    # a transaction that is always rolled back: the screening must not leave anything behind
     tx = conn.transaction()
     await tx.start()
     try:

@@ -5,7 +5,6 @@ import orjson
 from geo.analysis.constraints import SCREEN_SRID
 from geo.analysis.screening import (
     PROVINCE_CODE,
-    ensure_fresh,
     resolve_district,
     zone_blocking_conflicts,
 )
@@ -164,7 +163,6 @@ async def find_sites(
         if unknown:
             raise InvalidParameter(f"kind must be among {', '.join(KINDS)} (got {', '.join(unknown)})")
     district_code = await resolve_district(conn, district) if district else None
-    await ensure_fresh(conn)  # the constraint pieces the block check reads are current
     rows = await conn.fetch(SITES_SQL, kind or None, district_code, None)
     blocks = await zone_blocking_conflicts(conn)
     results, excluded = [], []
@@ -237,7 +235,6 @@ async def find_sites(
 
 async def site(conn, zone_id: str) -> dict:
     """One zone's fact sheet data: areas, status, decisions, investor, distances, projects, footprint."""
-    await ensure_fresh(conn)
     rows = await conn.fetch(SITES_SQL, None, None, zone_id)
     if not rows:
         raise NotFound(f"zone {zone_id!r} does not exist")

@@ -19,18 +19,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Connection, Engine, text
 
-from geo.analysis.constraints import refresh_constraints
+from geo.analysis.screening import screen_all
 from geo.errors import Unprocessable
 from geo.ingest.tile_store import refresh_stored_tiles
 from geo.store.tables import (
     LAYER_SCHEMA,
     InvalidLayerKey,
-    bump_data_version,
     create_layer_table,
     finish_layer_table,
     layer_table_name,
     swap_layer_table,
 )
+from geo.store.versions import Area, bump
 
 # Transformations must never fetch grids: VN-2000 ↔ WGS 84 is a 7-parameter Helmert transform.
 pyproj.network.set_network_enabled(False)
@@ -967,11 +967,12 @@ def import_any(
                 )
                 item.rows = []  # free the rows before the next layer
             keys = ", ".join(p.result.layer_key for p in prepared)
-            version = bump_data_version(conn, f"import {dataset.label} → {keys}"[:500])
+            version = bump(conn, (Area.catalog, Area.plan_layers), f"import {dataset.label} → {keys}"[:500])
             for item in prepared:  # big layers get their tiles rendered now, replacing the old ones
                 refresh_stored_tiles(conn, item.result.layer_key)
-            # a constraint layer's subdivided pieces are rebuilt with it, not at the next screening
-            refresh_constraints(conn)
+            # the stored screening follows its inputs here: a constraint layer's pieces are rebuilt and
+            # the projects re-screened when a rule reads the layer (reads never screen)
+            screen_all(conn)
     except ImportError_:
         raise
     except Exception as exc:  # a database failure mid-import: the transaction rolled back

@@ -17,7 +17,8 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from sqlalchemy import Connection, Engine, text
 
-from geo.analysis.rules import load_rules
+from geo.analysis.rules import RULES_SIGNATURE_SQL, load_rules
+from geo.analysis.screening import screen_all
 from geo.ingest.agencies import link_project_agencies, load_agencies
 from geo.ingest.cycle import load_cycle
 from geo.ingest.staging import Changes, LoadError, _stage, _sync
@@ -25,11 +26,11 @@ from geo.plan.projects import LOADER_RECORDED_BY
 from geo.store.settings import DATA_DIR
 from geo.store.tables import (
     LAYER_SCHEMA,
-    bump_data_version,
     create_layer_table,
     finish_layer_table,
     swap_layer_table,
 )
+from geo.store.versions import bump
 
 BASE_DIR = DATA_DIR / "base"
 PLAN_DIR = DATA_DIR / "plan"
@@ -1303,7 +1304,10 @@ def load_all(engine: Engine, sheets_csv: Path | None = None, console=None) -> di
         _load_facts(conn, changes)
         changes.add("agency", load_agencies(conn))
         load_cycle(conn, changes)
+        rules_before = conn.execute(text(RULES_SIGNATURE_SQL)).scalar_one()
         load_rules(conn)
+        if conn.execute(text(RULES_SIGNATURE_SQL)).scalar_one() != rules_before:
+            changes.add("conflict_rule", 1)
         _load_zones(conn, lookups, changes)
         new_projects = _load_projects(conn, lookups, changes)
         changes.add("project", link_project_agencies(conn))
@@ -1314,12 +1318,14 @@ def load_all(engine: Engine, sheets_csv: Path | None = None, console=None) -> di
             _say(console, f"layer {key} was replaced by an import: kept as imported, not reloaded")
         if changes.total:
             detail = ", ".join(f"{t} {n}" for t, n in sorted(changes.by_table.items()))
-            version = bump_data_version(conn, f"planview load: {detail}"[:1000])
+            version = bump(conn, changes.areas(), f"planview load: {detail}")
             if new_projects:
                 _add_initial_events(conn, new_projects, version)
             _say(console, f"data version {version} ({changes.total} rows changed)")
         else:
             _say(console, "nothing changed: the database already holds the shipped data")
+        # the stored screening follows its inputs (reads never screen): kept when they did not change
+        screen_all(conn)
         summary = _summary(conn)
     summary["layer_features"] = sum(layer_counts.values())
     summary["rows_changed"] = changes.total

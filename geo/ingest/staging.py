@@ -4,9 +4,22 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
+from geo.store.versions import Area
+
 
 class LoadError(Exception):
     """The shipped data or a catalog CSV given by the user cannot be loaded; the message says why."""
+
+
+_TABLE_AREAS = {
+    "map_sheet": Area.catalog,
+    "sheet_layer": Area.catalog,
+    "admin_unit": Area.admin_units,
+    "admin_crosswalk": Area.admin_units,
+    "zone": Area.zones,
+    "project": Area.projects,
+    "conflict_rule": Area.rules,
+}
 
 
 @dataclass
@@ -19,6 +32,18 @@ class Changes:
         """Count ``count`` changed rows of ``table``."""
         if count:
             self.by_table[table] = self.by_table.get(table, 0) + count
+
+    def areas(self) -> set[Area]:
+        """The data areas the changed tables belong to (tables not listed: ``plan_facts``)."""
+        areas = {
+            _TABLE_AREAS.get(t, Area.plan_layers if t.startswith("layers.") else Area.plan_facts)
+            for t in self.by_table
+        }
+        if Area.projects in areas:  # a load cannot tell a place from a record change: both
+            areas.add(Area.project_places)
+        if Area.catalog in areas:  # sheet_layer rows carry the layers' load stamps
+            areas.add(Area.plan_layers)
+        return areas or {Area.plan_facts}
 
     @property
     def total(self) -> int:

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import asyncpg
 
 from geo.errors import InvalidParameter, NotFound
+from geo.store.versions import Area, bump_async
 
 PROJECT_STATUSES = (
     "proposed",
@@ -234,10 +235,9 @@ async def record_status(
         found = await conn.fetchval("SELECT true FROM project WHERE project_id = $1 FOR UPDATE", project_id)
         if not found:
             raise NotFound(f"project {project_id!r} does not exist")
-        version = await conn.fetchval(
-            "UPDATE data_version SET version = version + 1, changed_at = now(), note = $1 "
-            "WHERE id = 1 RETURNING version",
-            f"status of {project_id} set to {status} by {recorded_by}",
+        # a status is not a place: screening's inputs (and its stored results) stay as they are
+        version = await bump_async(
+            conn, Area.projects, f"status of {project_id} set to {status} by {recorded_by}"
         )
         await conn.execute(
             """INSERT INTO project_status_event

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Double,
     ForeignKey,
     ForeignKeyConstraint,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -25,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, OID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from geo.store.vocabulary import ProjectStatus, check_in
 
 GEOMETRY_QUALITY = "geometry_quality IN ('exact', 'approximate', 'none')"
 LOCATION_LEVEL = (
@@ -47,6 +50,44 @@ class DataVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class DataAreaVersion(Base):
+    """The data version at which one area (projects, plan_layers, admin_units, …) last changed.
+
+    Every write bumps ``data_version`` and sets its areas' rows to the new value in the same
+    transaction (``geo.store.versions.bump``); ETags and caches read the areas they depend on.
+    """
+
+    __tablename__ = "data_area_version"
+
+    area: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """One write: who, in which role, what changed (before/after); append-only (a trigger says no)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index("audit_event_object_idx", "object_type", "object_id"),
+        Index("audit_event_at_idx", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    username: Mapped[str] = mapped_column(Text, nullable=False)
+    role: Mapped[str] = mapped_column(Text, nullable=False)
+    action: Mapped[str] = mapped_column(Text, nullable=False)
+    object_type: Mapped[str] = mapped_column(Text, nullable=False)
+    object_id: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[dict | None] = mapped_column(JSONB)
+    after: Mapped[dict | None] = mapped_column(JSONB)
+    request_id: Mapped[str | None] = mapped_column(Text)
+    client_address: Mapped[str | None] = mapped_column(Text)
 
 
 class AdminUnit(Base):
@@ -220,6 +261,7 @@ class Project(Base):
         CheckConstraint(GEOMETRY_QUALITY, name="geometry_quality_known"),
         CheckConstraint(LOCATION_LEVEL, name="location_level_known"),
         CheckConstraint("progress_pct IS NULL OR progress_pct BETWEEN 0 AND 100", name="progress_range"),
+        CheckConstraint(check_in("status", ProjectStatus), name="project_status_known"),
         Index("project_geom_idx", "geom", postgresql_using="gist"),
     )
 
@@ -267,6 +309,9 @@ class ProjectStatusEvent(Base):
     """One change of a project's status: what, why, who and when."""
 
     __tablename__ = "project_status_event"
+    __table_args__ = (
+        CheckConstraint(check_in("status", ProjectStatus), name="project_status_event_status_known"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     project_id: Mapped[str] = mapped_column(

@@ -1,4 +1,4 @@
-"""Shared write-side helpers: the data version and the per-layer feature tables."""
+"""Shared write-side helpers: the per-layer feature tables (data versions: ``geo.store.versions``)."""
 
 import re
 
@@ -20,17 +20,6 @@ def layer_table_name(layer_key: str) -> str:
             "starting with a letter"
         )
     return layer_key
-
-
-def bump_data_version(conn: Connection, note: str) -> int:
-    """Increment the data version inside the caller's transaction and return the new value."""
-    return conn.execute(
-        text(
-            "UPDATE data_version SET version = version + 1, changed_at = now(), note = :note "
-            "WHERE id = 1 RETURNING version"
-        ),
-        {"note": note},
-    ).scalar_one()
 
 
 def create_layer_table(conn: Connection, table: str) -> None:

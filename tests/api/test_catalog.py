@@ -4,7 +4,7 @@ import re
 
 from sqlalchemy import text
 
-from geo.store.tables import bump_data_version
+from geo.store.versions import Area, bump
 
 COLOUR = re.compile(r"^#[0-9A-Fa-f]{3,8}$")
 
@@ -63,7 +63,7 @@ def test_land_use_legend_and_big_flag_of_a_land_use_layer(client, engine):
             ),
             {"s": sheet},
         )
-        bump_data_version(conn, "test: land-use layer")
+        bump(conn, (Area.catalog, Area.plan_layers), "test: land-use layer")
         colours = dict(
             conn.execute(
                 text("SELECT code, fill_color FROM land_use_code WHERE code = ANY(:c)"), {"c": codes}
@@ -80,7 +80,7 @@ def test_sheets_etag_304_and_change(client, engine):
     etag = first.headers["etag"]
     assert client.get("/api/sheets", headers={"If-None-Match": etag}).status_code == 304
     with engine.begin() as conn:
-        bump_data_version(conn, "test: bump")
+        bump(conn, Area.catalog, "test: bump")
     second = client.get("/api/sheets", headers={"If-None-Match": etag})
     assert second.status_code == 200
     assert second.json()["data_version"] == first.json()["data_version"] + 1

@@ -7,7 +7,7 @@ import pytest
 from shapely import wkt
 from sqlalchemy import text
 
-from geo.store.tables import bump_data_version
+from geo.store.versions import Area, bump
 
 GEOJSON = "application/geo+json"
 BA_BE_BBOX = (105.6, 22.3, 105.85, 22.55)
@@ -224,7 +224,7 @@ def test_etag_304_and_change_after_a_data_change(client, engine):
     assert client.get(url + "&offset=1").headers["etag"] != etag
     with engine.begin() as conn:
         conn.execute(text("UPDATE admin_unit SET name = name WHERE code = '061' AND level = 'district'"))
-        bump_data_version(conn, "test: touch Ba Bể")
+        bump(conn, Area.admin_units, "test: touch Ba Bể")
     after = client.get(url, headers={"If-None-Match": etag})
     assert after.status_code == 200
     assert after.headers["etag"] != etag
@@ -253,7 +253,7 @@ def test_a_new_layer_shows_up_at_once_and_big_pages_stream(client, engine):
             ),
             {"s": sheet},
         )
-        bump_data_version(conn, "test: new layer")
+        bump(conn, (Area.catalog, Area.plan_layers), "test: new layer")
     ids = [c["id"] for c in get_json(client, "/api/collections")["collections"]]
     assert "test_parcels" in ids
     big = get_json(client, "/api/collections/test_parcels/items", limit=2500)

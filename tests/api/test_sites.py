@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from geo.analysis import rules
-from geo.store.tables import bump_data_version
+from geo.store.versions import Area, bump
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +19,7 @@ def occupancy(engine):
                 "('KCN-02', 0.0)) AS v(id, ha) WHERE zone_id = v.id"
             )
         )
-        bump_data_version(conn, "test: available areas")
+        bump(conn, Area.zones, "test: available areas")
         located = conn.execute(text("SELECT count(*) FROM zone WHERE geom IS NOT NULL")).scalar_one()
     return located
 

@@ -7,7 +7,7 @@ import mapbox_vector_tile
 import pytest
 from sqlalchemy import text
 
-from geo.store.tables import bump_data_version
+from geo.store.versions import Area, bump
 
 MVT = "application/vnd.mapbox-vector-tile"
 
@@ -94,7 +94,7 @@ def test_tile_etag_304_and_change_after_a_data_change(client, engine, ba_be_poin
     assert cached.status_code == 304 and cached.content == b""
     with engine.begin() as conn:
         conn.execute(text("UPDATE admin_unit SET name = name WHERE code = '061' AND level = 'district'"))
-        bump_data_version(conn, "test: touch Ba Bể")
+        bump(conn, Area.admin_units, "test: touch Ba Bể")
     fresh = client.get(url, headers={"If-None-Match": etag})
     assert fresh.status_code == 200 and fresh.headers["etag"] != etag
 

@@ -8,7 +8,8 @@ from sqlalchemy import text
 
 from geo.analysis import constraints, footprint, rules, screening, steps
 from geo.errors import PayloadTooLarge, Unprocessable
-from geo.store.tables import bump_data_version, create_layer_table, finish_layer_table
+from geo.store.tables import create_layer_table, finish_layer_table
+from geo.store.versions import Area, bump
 
 # A point in Bắc Kạn city; squares are built around it in EPSG:9213 metres.
 CITY = (105.8348, 22.1470)
@@ -46,7 +47,7 @@ def register_layer(conn, key: str, sheet: str, rows: list[tuple[str, str, str]])
         ),
         {"k": key, "s": sheet, "n": len(rows)},
     )
-    bump_data_version(conn, f"test layer {key}")
+    bump(conn, (Area.catalog, Area.plan_layers), f"test layer {key}")
 
 
 def add_project(conn, project_id: str, sector: str, districts: list[str], geom_sql: str, quality="exact"):
@@ -60,7 +61,7 @@ def add_project(conn, project_id: str, sector: str, districts: list[str], geom_s
         ),
         {"id": project_id, "sector": sector, "d": districts, "q": quality},
     )
-    bump_data_version(conn, f"test project {project_id}")
+    bump(conn, (Area.projects, Area.project_places), f"test project {project_id}")
 
 
 def stored(engine, project_id: str) -> dict[str, list[dict]]:
@@ -78,7 +79,6 @@ def test_an_unloaded_rule_catalog_is_loaded_by_the_first_screening(engine):
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM conflict_rule"))
     summary = screening.screen_all(engine)
-    assert summary["recomputed"] is True
     with engine.connect() as conn:
         codes = set(conn.execute(text("SELECT rule_code FROM conflict_rule")).scalars())
     assert codes == {r["rule_code"] for r in rules.read_rules_csv()}
@@ -215,13 +215,13 @@ def test_approximate_protected_area_says_so(engine, rules_loaded):
     assert core["overlap_pct"] == pytest.approx(100.0, rel=0.01)
 
 
-def test_stale_results_are_recomputed_after_a_reimport(engine, database_url, rules_loaded):
+def test_reads_never_screen_and_the_write_path_does(engine, database_url, rules_loaded):
     screening.screen_all(engine)
     assert screening.screen_all(engine)["recomputed"] is False  # nothing changed → kept
+    before = stored(engine, "TEST-A")
     # re-import the land-use layer: the RDD square now covers 50 ha of TEST-A
     with engine.begin() as conn:
         register_layer(conn, "test_landuse", "P8", [("rừng đặc dụng thử", "RDD", square_wkt_sql(0, 0, 1500))])
-        version = conn.execute(text("SELECT version FROM data_version")).scalar_one()
 
     async def read():
         conn = await asyncpg.connect(database_url)
@@ -230,8 +230,16 @@ def test_stale_results_are_recomputed_after_a_reimport(engine, database_url, rul
         finally:
             await conn.close()
 
+    # a read shows what the last write stored: it never screens (the importer re-screens in its transaction)
+    unchanged = asyncio.run(read())
+    assert "LU-RDD" in before and stored(engine, "TEST-A") == before
+    (old,) = [c for c in unchanged["conflicts"] if c["rule_code"] == "LU-RDD"]
+    assert old["overlap_ha"] != pytest.approx(100.0, rel=0.01)
+    with engine.begin() as conn:
+        summary = screening.screen_all(conn)
+        version = conn.execute(text(constraints.INPUTS_VERSION_SQL)).scalar_one()
+    assert summary["recomputed"] is True
     report = asyncio.run(read())
-    assert report["recomputed"] is True
     assert report["data_version"] == version
     assert report["verdict"] == "conflicts"
     (rdd,) = [c for c in report["conflicts"] if c["rule_code"] == "LU-RDD"]
