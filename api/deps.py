@@ -41,10 +41,10 @@ def pool(request: Request) -> asyncpg.Pool:
 
 
 def catalog_cache(request: Request) -> CatalogCache:
-    """The app's collection registry cache (one per app, keyed to the data version)."""
+    """The app's collection registry cache (one per app, refreshed per data area from the pool)."""
     cache = getattr(request.app.state, "catalog_cache", None)
     if cache is None:
-        cache = CatalogCache(features_settings().exact_count_threshold)
+        cache = CatalogCache(features_settings().exact_count_threshold, request.app.state.pool)
         request.app.state.catalog_cache = cache
     return cache
 

@@ -19,11 +19,11 @@ async def sheets(
 ) -> Response:
     """Sheets by number; each layer with its style, legend, feature count and whether it is loaded."""
     catalog = await cache.get(conn)
-    etag = etag_for(request, catalog.data_version)
+    etag = etag_for(request, catalog.sheets_version)
     if cached := not_modified(request, etag):
         return cached
-    body = cache.derived.get(("sheets", catalog.data_version))
+    body = cache.derived.get(("sheets", catalog.sheets_version))
     if body is None:
         body = await sheet_catalog(conn, catalog)
-        cache.derived[("sheets", catalog.data_version)] = body
+        cache.derived[("sheets", catalog.sheets_version)] = body
     return OrjsonResponse(body, headers={"ETag": etag, "Cache-Control": CACHE_CONTROL})

@@ -168,9 +168,9 @@ async def collections(
     body = {
         "links": [_link(_url(request, "/api/collections"), "self", "application/json")],
         "collections": [_collection_json(request, c) for c in catalog.collections.values()],
-        "data_version": catalog.data_version,
+        "data_version": catalog.collections_version(catalog.collections.values()),
     }
-    return _cached_json(request, catalog.data_version, body)
+    return _cached_json(request, body["data_version"], body)
 
 
 async def _collection(
@@ -189,7 +189,7 @@ async def collection(
 ) -> Response:
     """The collection's titles, extent, sheet and links."""
     catalog, c = await _collection(conn, cache, collection_id)
-    return _cached_json(request, catalog.data_version, _collection_json(request, c))
+    return _cached_json(request, catalog.collections_version([c]), _collection_json(request, c))
 
 
 @router.get("/collections/{collection_id}/queryables", summary="Properties schema of a collection")
@@ -204,7 +204,7 @@ async def queryables(
     catalog, c = await _collection(conn, cache, collection_id)
     body = c.schema()
     body["$id"] = _url(request, f"/api/collections/{c.id}/queryables")
-    response = _cached_json(request, catalog.data_version, body)
+    response = _cached_json(request, catalog.collections_version([c]), body)
     response.media_type = "application/schema+json"
     return response
 
@@ -242,7 +242,7 @@ async def items(
     async with db.acquire() as conn:
         catalog, c = await _collection(conn, cache, collection_id)
         check_query(c, query)
-        etag = etag_for(request, catalog.data_version)
+        etag = etag_for(request, catalog.collections_version([c]))
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Content-Crs": content_crs(query.crs)}
         if cached := not_modified(request, etag):
             return cached
@@ -342,7 +342,7 @@ async def feature(
 ) -> Response:
     """One feature by id (``fid`` for layers, the code for admin units, zone/project ids), in ``crs``."""
     catalog, c = await _collection(conn, cache, collection_id)
-    etag = etag_for(request, catalog.data_version)
+    etag = etag_for(request, catalog.collections_version([c]))
     if cached := not_modified(request, etag):
         return cached
     text = await item(conn, c, fid, crs)
@@ -359,19 +359,20 @@ async def _tile_response(
     request: Request,
     conn: asyncpg.Connection,
     tiles: TileCache,
-    version: int,
+    catalog: Catalog,
     collections: list[Collection],
     z: int,
     x: int,
     y: int,
 ) -> Response:
+    version = catalog.collections_version(collections)
     etag = etag_for(request, version)
     if cached := not_modified(request, etag):
         return cached
     key = (version, tuple(c.id for c in collections), z, x, y)
     body = tiles.get(key)
     if body is None:
-        stored = await tiles.stored_layers(conn, version)
+        stored = await tiles.stored_layers(conn, catalog.version_of(("catalog", "plan_layers")))
         body = await tile(conn, collections, z, x, y, stored)
         tiles.put(key, body)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
@@ -407,7 +408,7 @@ async def collection_tile(
     """An MVT tile (layer name = collection id), simplified for its zoom."""
     check_tile(z, x, y)
     catalog, c = await _collection(conn, cache, collection_id)
-    return await _tile_response(request, conn, tiles, catalog.data_version, [c], z, x, y)
+    return await _tile_response(request, conn, tiles, catalog, [c], z, x, y)
 
 
 @router.get(
@@ -433,7 +434,7 @@ async def combined_tile(
         raise InvalidParameter("collections must name at least one collection")
     catalog = await cache.get(conn)
     chosen = [catalog.get(i) for i in dict.fromkeys(ids)]
-    return await _tile_response(request, conn, tiles, catalog.data_version, chosen, z, x, y)
+    return await _tile_response(request, conn, tiles, catalog, chosen, z, x, y)
 
 
 def _tile_matrix_set_link(request: Request) -> dict:

@@ -8,6 +8,7 @@ import asyncpg
 
 from geo.errors import NotFound
 from geo.serve.crs import CRS84, CRS_URIS
+from geo.store.versions import area_versions
 
 # Pre-2025 units still in force on 2025-06-30; the new (2025) units start on 2025-07-01.
 REFORM_DATE = "DATE '2025-07-01'"
@@ -78,6 +79,8 @@ class Collection:
     geometry_type: str | None = None
     is_view: bool = False
     exact_count: bool = True
+    # the data areas (geo.store.versions.Area) its features come from: its ETags follow their versions
+    areas: tuple[str, ...] = ()
 
     @property
     def property_names(self) -> list[str]:
@@ -129,10 +132,28 @@ class Collection:
 
 @dataclass(frozen=True)
 class Catalog:
-    """All collections at one data version."""
+    """All collections, with the data versions of the areas as a request read them."""
 
     data_version: int
     collections: dict[str, Collection]
+    versions: dict[str, int] = field(default_factory=dict)
+
+    def version_of(self, areas) -> int:
+        """The version of what reads ``areas``: the newest of their versions (0 if never bumped)."""
+        return max((self.versions.get(a, 0) for a in areas), default=0)
+
+    def collections_version(self, collections) -> int:
+        """The version of a response drawn from ``collections`` (an ETag's number)."""
+        return self.version_of({a for c in collections for a in c.areas})
+
+    @property
+    def sheets_version(self) -> int:
+        """The version of the sheet catalog (/api/sheets): declarations, layers and land-use colours.
+
+        Feature counts come from ``sheet_layer`` (set by the load or import), so an edit of a project
+        or a zone does not change the sheets.
+        """
+        return self.version_of(("catalog", "plan_layers", "plan_facts"))
 
     def get(self, collection_id: str) -> Collection:
         """The collection named ``collection_id``; NotFound naming the valid ones otherwise."""
@@ -154,6 +175,7 @@ class _Builtin:
     id_column: str
     where: str
     filter_aliases: dict[str, str]
+    areas: tuple[str, ...] = ("admin_units",)
 
 
 BUILTIN_COLLECTIONS = (
@@ -209,6 +231,7 @@ BUILTIN_COLLECTIONS = (
         "zone_id",
         "TRUE",
         {"district": "t.district_code = {p}"},
+        ("zones",),
     ),
     _Builtin(
         "projects",
@@ -219,6 +242,7 @@ BUILTIN_COLLECTIONS = (
         "project_id",
         "TRUE",
         {"district": "{p} = ANY(t.district_codes)"},
+        ("projects", "project_places"),
     ),
 )
 
@@ -229,11 +253,6 @@ JOIN pg_type ty ON ty.oid = a.atttypid
 WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attnum
 """
-
-
-async def current_data_version(conn: asyncpg.Connection) -> int:
-    """The data version every cache (catalog, ETags) is keyed to."""
-    return await conn.fetchval("SELECT version FROM data_version WHERE id = 1")
 
 
 async def _columns(conn: asyncpg.Connection, relation: str) -> dict[str, str]:
@@ -284,39 +303,60 @@ async def _jsonb_keys(conn: asyncpg.Connection, relation: str, column: str) -> t
     return tuple(r["k"] for r in rows if _IDENT.match(r["k"]))
 
 
-async def build_catalog(conn: asyncpg.Connection, exact_count_threshold: int = 50_000) -> Catalog:
-    """Read the catalog tables and the system catalogs into the collection registry."""
-    version = await current_data_version(conn)
+# The plan tables a layer view may read, and their areas (views are found through pg_depend).
+_TABLE_AREAS = {
+    "admin_unit": ("admin_units",),
+    "zone": ("zones",),
+    "project": ("projects", "project_places"),
+}
+# A change of these areas may change which collections exist and their columns.
+STRUCTURE_AREAS = frozenset({"catalog", "plan_layers"})
+CATALOG_AREAS = frozenset({"admin_units", "catalog", "plan_layers", "zones", "projects", "project_places"})
+_VIEW_TABLES_SQL = """
+SELECT DISTINCT d.refobjid::regclass::text AS t
+FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+WHERE r.ev_class = $1::regclass AND d.refobjid <> $1::regclass AND d.refclassid = 'pg_class'::regclass
+"""
+
+
+async def _builtin_collection(conn: asyncpg.Connection, b: _Builtin) -> Collection:
+    columns = {k: v for k, v in (await _columns(conn, b.relation)).items() if k not in HIDDEN_COLUMNS}
+    extent, count = await _extent_and_rows(conn, b.relation, b.where, small=True)
+    return Collection(
+        id=b.id,
+        title_vi=b.title_vi,
+        title_en=b.title_en,
+        description=b.description,
+        sheet_id=None,
+        relation=b.relation,
+        id_column=b.id_column,
+        id_is_integer=False,
+        where=b.where,
+        columns=columns,
+        filter_aliases=b.filter_aliases,
+        extent=extent,
+        estimated_rows=count or 0,
+        exact_count=True,
+        areas=b.areas,
+    )
+
+
+async def _layer_collections(
+    conn: asyncpg.Connection, exact_count_threshold: int, only: set[str] | None = None
+) -> dict[str, Collection]:
+    """The loaded sheet layers as collections (``only``: just these layer keys)."""
     collections: dict[str, Collection] = {}
-    for b in BUILTIN_COLLECTIONS:
-        columns = {k: v for k, v in (await _columns(conn, b.relation)).items() if k not in HIDDEN_COLUMNS}
-        extent, count = await _extent_and_rows(conn, b.relation, b.where, small=True)
-        collections[b.id] = Collection(
-            id=b.id,
-            title_vi=b.title_vi,
-            title_en=b.title_en,
-            description=b.description,
-            sheet_id=None,
-            relation=b.relation,
-            id_column=b.id_column,
-            id_is_integer=False,
-            where=b.where,
-            columns=columns,
-            filter_aliases=b.filter_aliases,
-            extent=extent,
-            estimated_rows=count or 0,
-            exact_count=True,
-        )
     layers = await conn.fetch(
         """
         SELECT l.layer_key, l.sheet_id, l.title_vi, l.title_en, l.geometry_type, l.table_name, l.source,
-               l.is_synthetic, l.is_official, c.relkind
+               l.is_synthetic, l.is_official, c.relkind::text AS relkind
         FROM sheet_layer l
         JOIN pg_namespace n ON n.nspname = 'layers'
         JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = l.table_name
-        WHERE l.table_name IS NOT NULL
+        WHERE l.table_name IS NOT NULL AND ($1::text[] IS NULL OR l.layer_key = ANY($1::text[]))
         ORDER BY l.sort_order, l.layer_key
-        """
+        """,
+        sorted(only) if only is not None else None,
     )
     for layer in layers:
         relation = f'layers."{layer["table_name"]}"'
@@ -347,6 +387,10 @@ async def build_catalog(conn: asyncpg.Connection, exact_count_threshold: int = 5
                 else "derived / approximate, not an official plan map"
             )
         )
+        areas = ["catalog", "plan_layers"]
+        if is_view:
+            for row in await conn.fetch(_VIEW_TABLES_SQL, relation):
+                areas.extend(_TABLE_AREAS.get(row["t"].removeprefix("public."), ()))
         collections[layer["layer_key"]] = Collection(
             id=layer["layer_key"],
             title_vi=layer["title_vi"],
@@ -369,33 +413,109 @@ async def build_catalog(conn: asyncpg.Connection, exact_count_threshold: int = 5
             geometry_type=layer["geometry_type"],
             is_view=is_view,
             exact_count=small,
+            areas=tuple(dict.fromkeys(areas)),
         )
-    return Catalog(data_version=version, collections=collections)
+    return collections
+
+
+async def build_catalog(
+    conn: asyncpg.Connection,
+    exact_count_threshold: int = 50_000,
+    previous: Catalog | None = None,
+) -> Catalog:
+    """Read the catalog tables and the system catalogs into the collection registry.
+
+    With ``previous`` only the collections reading an area changed since it are read again (all
+    layers when the layer structure changed); the others are kept as they were.
+    """
+    versions = await area_versions(conn)
+    changed = None
+    if previous is not None:
+        changed = {a for a in CATALOG_AREAS if versions.get(a, 0) != previous.versions.get(a, 0)}
+    if previous is None or changed is None:
+        builtins = {b.id: await _builtin_collection(conn, b) for b in BUILTIN_COLLECTIONS}
+        layers = await _layer_collections(conn, exact_count_threshold)
+    else:
+        builtins = {}
+        for b in BUILTIN_COLLECTIONS:
+            keep = previous.collections.get(b.id) if not changed & set(b.areas) else None
+            builtins[b.id] = keep or await _builtin_collection(conn, b)
+        old_layers = {k: c for k, c in previous.collections.items() if c.sheet_id is not None}
+        if changed & STRUCTURE_AREAS:
+            layers = await _layer_collections(conn, exact_count_threshold)
+        else:
+            again = {k for k, c in old_layers.items() if changed & set(c.areas)}
+            fresh = await _layer_collections(conn, exact_count_threshold, again) if again else {}
+            layers = {k: fresh.get(k, c) for k, c in old_layers.items()}
+    return Catalog(
+        data_version=max(versions.values(), default=0),
+        collections={**builtins, **layers},
+        versions=versions,
+    )
 
 
 class CatalogCache:
-    """The registry cached per data version: one tiny query per request tells whether it is stale."""
+    """The registry, refreshed per data area; readers are never held up by a refresh of contents.
 
-    def __init__(self, exact_count_threshold: int = 50_000):
+    Each request reads the areas' versions (one tiny query) and gets the snapshot with those
+    versions (its ETags follow them). When an area the snapshot read has moved, one task refreshes
+    only the collections reading it while readers keep the old snapshot; only a change of the layer
+    structure (areas ``catalog``, ``plan_layers``: an import or load, which may drop or add columns)
+    makes readers wait for that one refresh.
+    """
+
+    def __init__(self, exact_count_threshold: int = 50_000, pool: asyncpg.Pool | None = None):
         self.exact_count_threshold = exact_count_threshold
+        self.pool = pool
         self._catalog: Catalog | None = None
+        self._refresh: asyncio.Task | None = None
         self._lock = asyncio.Lock()
-        # Values derived from one catalog (e.g. the /api/sheets body), dropped with it.
+        # Values derived from one catalog (e.g. the /api/sheets body), keyed by version.
         self.derived: dict = {}
+        self.refreshes = 0  # how many refreshes ran (tests and the bench read it)
+
+    async def _build(self, conn: asyncpg.Connection) -> Catalog:
+        # one snapshot: the versions match the tables read
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            catalog = await build_catalog(conn, self.exact_count_threshold, self._catalog)
+        self._catalog = catalog
+        self.derived = {}
+        self.refreshes += 1
+        return catalog
+
+    async def _refresh_from_pool(self) -> None:
+        async with self.pool.acquire() as conn:
+            await self._build(conn)
+
+    def _stale(self, catalog: Catalog, versions: dict[str, int]) -> set[str]:
+        return {a for a in CATALOG_AREAS if versions.get(a, 0) > catalog.versions.get(a, 0)}
 
     async def get(self, conn: asyncpg.Connection) -> Catalog:
-        """The catalog at the database's current data version (rebuilt when the version moved)."""
-        version = await current_data_version(conn)
+        """The catalog with the database's current area versions (see the class docstring)."""
+        versions = await area_versions(conn)
+        if self._catalog is None:
+            async with self._lock:
+                if self._catalog is None:
+                    await self._build(conn)
         catalog = self._catalog
-        if catalog is not None and catalog.data_version == version:
-            return catalog
-        async with self._lock:
-            if self._catalog is None or self._catalog.data_version != version:
-                # Build in one snapshot so the version matches the tables read.
-                async with conn.transaction(isolation="repeatable_read", readonly=True):
-                    self._catalog = await build_catalog(conn, self.exact_count_threshold)
-                self.derived = {}
-            return self._catalog
+        for _ in range(3):  # a structure change during the wait gets one more refresh
+            changed = self._stale(catalog, versions)
+            if not changed:
+                break
+            if self.pool is None:  # no pool to refresh from (a bare connection): refresh here
+                async with self._lock:
+                    changed = self._stale(self._catalog, versions)
+                    catalog = await self._build(conn) if changed else self._catalog
+                break
+            task = self._refresh
+            if task is None or task.done():
+                task = self._refresh = asyncio.create_task(self._refresh_from_pool())
+                task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            if not changed & STRUCTURE_AREAS:
+                break  # contents only: the old snapshot serves while the task refreshes
+            await asyncio.shield(task)
+            catalog = self._catalog
+        return Catalog(max(versions.values(), default=0), catalog.collections, versions)
 
 
 def collection_summary(collection: Collection) -> dict:
@@ -493,7 +613,7 @@ async def sheet_catalog(conn: asyncpg.Connection, catalog: Catalog) -> dict:
                 "layers": sheet_layers,
             }
         )
-    return {"sheets": out, "data_version": catalog.data_version}
+    return {"sheets": out, "data_version": catalog.sheets_version}
 
 
 def _legend(layer: asyncpg.Record, codes: list[str], colours: dict) -> list[dict]:

@@ -156,7 +156,7 @@ class TileCache:
         self._stored: tuple[int, dict[str, int]] | None = None
 
     async def stored_layers(self, conn: asyncpg.Connection, data_version: int) -> dict[str, int]:
-        """``stored_layers`` read once per data version (every import that stores tiles bumps it)."""
+        """``stored_layers`` read once per version of the layers (every import that stores tiles bumps it)."""
         if self._stored is None or self._stored[0] != data_version:
             self._stored = (data_version, await stored_layers(conn))
         return self._stored[1]

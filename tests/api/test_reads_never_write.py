@@ -85,3 +85,26 @@ def test_a_get_burst_after_writes_writes_nothing(client, engine, screened_projec
         assert response.status_code == 200, (url, response.text[:300])
     assert next_xid(engine) == xid_before, "a GET wrote to the database"
     assert stored_screening(engine) == screening_before
+
+
+def test_a_project_edit_keeps_the_etags_of_what_it_does_not_touch(client, screened_project):
+    untouched = [
+        "/api/collections/communes/items?limit=5",
+        "/api/collections/communes",
+        "/api/collections/settlements/items?limit=5",
+        "/api/collections/industrial_zones/items",
+        "/api/tiles/WebMercatorQuad/8/203/113?collections=communes,districts",
+        "/api/sheets",
+    ]
+    touched = ["/api/collections/projects/items", "/api/collections/priority_projects/items"]
+    before = {url: client.get(url).headers["etag"] for url in untouched + touched}
+    response = client.post(
+        f"/api/projects/{screened_project}/status", json={"status": "planned", "recorded_by": "test"}
+    )
+    assert response.status_code == 200, response.text
+    for url in untouched:
+        again = client.get(url, headers={"If-None-Match": before[url]})
+        assert again.status_code == 304, url
+    for url in touched:
+        again = client.get(url, headers={"If-None-Match": before[url]})
+        assert again.status_code == 200 and again.headers["etag"] != before[url], url

@@ -1,0 +1,61 @@
+"""The catalog cache follows data areas: a write refreshes only what it affects; readers never wait."""
+
+import asyncio
+
+import asyncpg
+
+from geo.serve.catalog import CatalogCache
+
+
+async def _bump(conn: asyncpg.Connection, areas: list[str], note: str) -> None:
+    from geo.store.versions import bump_async
+
+    async with conn.transaction():
+        await bump_async(conn, areas, note)
+
+
+def test_a_project_edit_refreshes_only_the_project_collections_without_holding_readers(database_url):
+    async def scenario():
+        pool = await asyncpg.create_pool(database_url, min_size=3, max_size=4)
+        cache = CatalogCache(pool=pool)
+        try:
+            async with pool.acquire() as conn:
+                first = await cache.get(conn)
+            builds = cache.refreshes
+            blocker = await asyncpg.connect(database_url)
+            writer = await asyncpg.connect(database_url)
+            try:
+                await _bump(writer, ["projects"], "test: a status change")
+                # the refresh task will need the project table: hold it so the refresh cannot finish
+                tx = blocker.transaction()
+                await tx.start()
+                await blocker.execute("LOCK TABLE project IN ACCESS EXCLUSIVE MODE")
+                async with pool.acquire() as conn:
+                    # readers get the old snapshot at once, with the new versions for their ETags
+                    during = await asyncio.wait_for(cache.get(conn), 10)
+                    again = await asyncio.wait_for(cache.get(conn), 10)
+                assert during.collections is first.collections and again.collections is first.collections
+                assert during.versions["projects"] > first.versions["projects"]
+                assert cache.refreshes == builds  # still waiting on the lock
+                await tx.rollback()
+                await asyncio.wait_for(cache._refresh, 10)
+            finally:
+                await blocker.close()
+                await writer.close()
+            async with pool.acquire() as conn:
+                after = await cache.get(conn)
+            assert cache.refreshes == builds + 1
+            for untouched in ("communes", "districts", "zones", "settlements", "industrial_zones"):
+                assert after.collections[untouched] is first.collections[untouched], untouched
+            for refreshed in ("projects", "priority_projects"):
+                assert after.collections[refreshed] is not first.collections[refreshed], refreshed
+            assert after.collections_version([after.collections["communes"]]) == first.collections_version(
+                [first.collections["communes"]]
+            )
+            assert after.collections_version([after.collections["projects"]]) > first.collections_version(
+                [first.collections["projects"]]
+            )
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
