@@ -104,6 +104,7 @@ def load(
     """Load the shipped Bắc Kạn dataset (idempotent: a second run changes nothing)."""
     from geo.ingest.cycle import replace_units_or_tasks
     from geo.ingest.load import LoadError, load_all
+    from geo.plan.actor import LOAD_ACTOR
     from geo.store.database import make_engine
 
     ensure_database()
@@ -116,7 +117,7 @@ def load(
                 )
             summary = replace_units_or_tasks(engine, units, tasks)
         else:
-            summary = load_all(engine, sheets_csv=sheets, console=console)
+            summary = load_all(engine, sheets_csv=sheets, console=console, actor=LOAD_ACTOR)
     except LoadError as exc:
         raise CommandError(str(exc)) from exc
     finally:
@@ -137,6 +138,7 @@ def import_(
 ) -> None:
     """Import a vector file into a sheet layer, or a whole planning-database package (.gdb)."""
     from geo.ingest.importer import ImportError_, import_any
+    from geo.plan.actor import IMPORT_ACTOR
     from geo.store.database import make_engine
 
     ensure_database()
@@ -152,6 +154,7 @@ def import_(
             source_layer=source_layer,
             title=title,
             console=console,
+            actor=IMPORT_ACTOR,
         )
     except ImportError_ as exc:
         raise CommandError(str(exc)) from exc

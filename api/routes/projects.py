@@ -5,8 +5,9 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import connection
+from api.deps import connection, local_actor
 from api.responses import OrjsonResponse, csv_download
+from geo.plan.actor import Actor
 from geo.plan.projects import (
     MAX_NOTE_CHARS,
     get_project,
@@ -70,11 +71,14 @@ async def history(project_id: str, conn: asyncpg.Connection = Depends(connection
 
 @router.post("/projects/{project_id}/status", summary="Record a status change (transactional)")
 async def change_status(
-    project_id: str, change: StatusChange, conn: asyncpg.Connection = Depends(connection)
+    project_id: str,
+    change: StatusChange,
+    conn: asyncpg.Connection = Depends(connection),
+    actor: Actor = Depends(local_actor),
 ) -> OrjsonResponse:
-    """Insert the event, update the project and bump the data version in one transaction."""
+    """Insert the event, update the project, write the audit row and bump ``projects``, in one transaction."""
     updated = await record_status(
-        conn, project_id, change.status, change.progress_pct, change.note, change.recorded_by
+        conn, actor, project_id, change.status, change.progress_pct, change.note, change.recorded_by
     )
     return OrjsonResponse(updated)
 

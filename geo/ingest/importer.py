@@ -22,6 +22,8 @@ from sqlalchemy import Connection, Engine, text
 from geo.analysis.screening import screen_all
 from geo.errors import Unprocessable
 from geo.ingest.tile_store import refresh_stored_tiles
+from geo.plan.actor import IMPORT_ACTOR, Actor
+from geo.plan.audit import record_audit_sync
 from geo.store.tables import (
     LAYER_SCHEMA,
     InvalidLayerKey,
@@ -899,8 +901,11 @@ def import_any(
     title: str | None = None,
     console: Console | None = None,
     is_synthetic: bool = False,
+    actor: Actor = IMPORT_ACTOR,
 ) -> ImportResult:
     """Import a file into a sheet layer, or every layer of a planning-database package, in one transaction.
+
+    ``actor`` is recorded in the audit row written in the same transaction.
 
     For a package each layer goes to the sheet its name/theme/ids decide; ``sheet_id`` is used for
     layers that cannot be decided, or for ``source_layer`` alone when that is given.
@@ -968,6 +973,20 @@ def import_any(
                 item.rows = []  # free the rows before the next layer
             keys = ", ".join(p.result.layer_key for p in prepared)
             version = bump(conn, (Area.catalog, Area.plan_layers), f"import {dataset.label} → {keys}"[:500])
+            record_audit_sync(
+                conn,
+                actor,
+                "layer.import",
+                "layer",
+                keys,
+                None,
+                {
+                    "file": dataset.label,
+                    "layers": {p.result.layer_key: p.result.sheet_id for p in prepared},
+                    "replace": replace,
+                    "data_version": version,
+                },
+            )
             for item in prepared:  # big layers get their tiles rendered now, replacing the old ones
                 refresh_stored_tiles(conn, item.result.layer_key)
             # the stored screening follows its inputs here: a constraint layer's pieces are rebuilt and

@@ -22,6 +22,8 @@ from geo.analysis.screening import screen_all
 from geo.ingest.agencies import link_project_agencies, load_agencies
 from geo.ingest.cycle import load_cycle
 from geo.ingest.staging import Changes, LoadError, _stage, _sync
+from geo.plan.actor import LOAD_ACTOR, Actor
+from geo.plan.audit import record_audit_sync
 from geo.plan.projects import LOADER_RECORDED_BY
 from geo.store.settings import DATA_DIR
 from geo.store.tables import (
@@ -1278,8 +1280,13 @@ def _say(console, message: str) -> None:
         console.print(message)
 
 
-def load_all(engine: Engine, sheets_csv: Path | None = None, console=None) -> dict[str, int]:
-    """Load the shipped dataset (and the sheet catalog) in one transaction; return the counts."""
+def load_all(
+    engine: Engine, sheets_csv: Path | None = None, console=None, actor: Actor = LOAD_ACTOR
+) -> dict[str, int]:
+    """Load the shipped dataset (and the sheet catalog) in one transaction; return the counts.
+
+    A load that changes something writes one audit row (``actor``, the tables and rows changed).
+    """
     custom = sheets_csv is not None and Path(sheets_csv).resolve() != SHEETS_CSV.resolve()
     sheets = read_sheets(Path(sheets_csv) if sheets_csv else SHEETS_CSV)
     layers = _read_layers()
@@ -1319,6 +1326,15 @@ def load_all(engine: Engine, sheets_csv: Path | None = None, console=None) -> di
         if changes.total:
             detail = ", ".join(f"{t} {n}" for t, n in sorted(changes.by_table.items()))
             version = bump(conn, changes.areas(), f"planview load: {detail}")
+            record_audit_sync(
+                conn,
+                actor,
+                "dataset.load",
+                "dataset",
+                Path(sheets_csv).name if sheets_csv else "shipped",
+                None,
+                {"rows_changed": changes.by_table, "data_version": version},
+            )
             if new_projects:
                 _add_initial_events(conn, new_projects, version)
             _say(console, f"data version {version} ({changes.total} rows changed)")

@@ -33,3 +33,15 @@ class Actor:
 
 
 ANONYMOUS = Actor(username="anonymous", role=Role.anonymous)
+
+
+def system_actor(username: str) -> Actor:
+    """The operator behind a command-line write (``planview load``, ``planview import``).
+
+    Whoever runs the command line holds the database itself, so it acts with the admin role.
+    """
+    return Actor(username=username, role=Role.admin)
+
+
+LOAD_ACTOR = system_actor("planview load")
+IMPORT_ACTOR = system_actor("planview import")

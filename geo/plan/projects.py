@@ -5,7 +5,9 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import asyncpg
 
-from geo.errors import InvalidParameter, NotFound
+from geo.errors import InvalidParameter, NotFound, Unauthenticated
+from geo.plan.actor import Actor
+from geo.plan.audit import record_audit
 from geo.store.versions import Area, bump_async
 
 PROJECT_STATUSES = (
@@ -222,6 +224,7 @@ def check_status_change(
 
 async def record_status(
     conn: asyncpg.Connection,
+    actor: Actor,
     project_id: str,
     status: str | None,
     progress_pct: float | None = None,
@@ -229,11 +232,21 @@ async def record_status(
     recorded_by: str | None = None,
     source: str = "api",
 ) -> dict:
-    """Record a status change in one transaction (event, project, data version); return the project."""
+    """The status command: check → event + project → audit row → bump ``projects``, one transaction.
+
+    ``actor`` is who acts (recorded in the audit row); ``recorded_by`` is who reported the change
+    (kept until accounts name the author). Returns the project record.
+    """
+    if actor.is_anonymous:
+        raise Unauthenticated("log in to change a project's status")
     status, progress_pct, note, recorded_by = check_status_change(status, progress_pct, note, recorded_by)
     async with conn.transaction():
-        found = await conn.fetchval("SELECT true FROM project WHERE project_id = $1 FOR UPDATE", project_id)
-        if not found:
+        before = await conn.fetchrow(
+            "SELECT status, progress_pct::float8 AS progress_pct, status_note FROM project "
+            "WHERE project_id = $1 FOR UPDATE",
+            project_id,
+        )
+        if before is None:
             raise NotFound(f"project {project_id!r} does not exist")
         # a status is not a place: screening's inputs (and its stored results) stay as they are
         version = await bump_async(
@@ -254,14 +267,24 @@ async def record_status(
         # progress is kept when the change does not give one: a status change alone says nothing about it;
         # the old status note is replaced (it described the old status and stays in the history); its
         # Vietnamese wording went with it
-        await conn.execute(
+        after = await conn.fetchrow(
             """UPDATE project SET status = $2, progress_pct = coalesce($3, progress_pct),
                                   status_note = $4, status_note_vi = NULL, updated_at = now()
-               WHERE project_id = $1""",
+               WHERE project_id = $1
+               RETURNING status, progress_pct::float8 AS progress_pct, status_note""",
             project_id,
             status,
             progress_pct,
             note,
+        )
+        await record_audit(
+            conn,
+            actor,
+            "project.status",
+            "project",
+            project_id,
+            dict(before),
+            {**dict(after), "recorded_by": recorded_by, "data_version": version},
         )
     return await get_project(conn, project_id)
 

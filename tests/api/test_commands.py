@@ -1,0 +1,134 @@
+"""The command layer: a write checks, writes, appends its audit row and bumps its area in one transaction."""
+
+import asyncio
+
+import asyncpg
+import pytest
+from sqlalchemy import exc, text
+
+from geo.plan.actor import Actor, Role
+from geo.plan.projects import record_status
+
+
+def audit_rows(engine, object_id):
+    with engine.connect() as conn:
+        return (
+            conn.execute(text("SELECT * FROM audit_event WHERE object_id = :o ORDER BY id"), {"o": object_id})
+            .mappings()
+            .all()
+        )
+
+
+def project_state(engine, project_id):
+    with engine.connect() as conn:
+        return (
+            conn.execute(
+                text("SELECT status, progress_pct FROM project WHERE project_id = :p"), {"p": project_id}
+            ).one(),
+            conn.execute(
+                text("SELECT count(*) FROM project_status_event WHERE project_id = :p"), {"p": project_id}
+            ).scalar_one(),
+            conn.execute(text("SELECT version FROM data_area_version WHERE area = 'projects'")).scalar_one(),
+            conn.execute(text("SELECT count(*) FROM audit_event")).scalar_one(),
+        )
+
+
+@pytest.fixture(scope="module")
+def project_id(engine):
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT min(project_id) FROM project WHERE NOT is_category")).scalar_one()
+
+
+def test_a_status_change_writes_one_audit_row_with_its_actor(client, engine, project_id):
+    old_status = project_state(engine, project_id)[0].status
+    response = client.post(
+        f"/api/projects/{project_id}/status",
+        json={"status": "site_clearance", "progress_pct": 10, "recorded_by": "UBND huyện"},
+        headers={"X-Request-ID": "req-audit-1"},
+    )
+    assert response.status_code == 200, response.text
+    (row,) = [r for r in audit_rows(engine, project_id) if r["request_id"] == "req-audit-1"]
+    assert (row["username"], row["role"], row["action"], row["object_type"]) == (
+        "local",
+        "planner",
+        "project.status",
+        "project",
+    )
+    assert row["before"]["status"] == old_status
+    assert row["after"]["status"] == "site_clearance" and row["after"]["progress_pct"] == 10
+    assert row["after"]["recorded_by"] == "UBND huyện"
+    assert row["after"]["data_version"] == response.json()["history"][0]["data_version"]
+    assert row["client_address"]
+
+
+def test_a_failure_after_the_change_leaves_neither_change_nor_audit(engine, database_url, project_id):
+    before = project_state(engine, project_id)
+    # an actor the audit table refuses (no name): the insert of the audit row fails after the change
+    nameless = Actor(username=None, role=Role.planner)  # type: ignore[arg-type]
+
+    async def change():
+        conn = await asyncpg.connect(database_url)
+        try:
+            await record_status(conn, nameless, project_id, "completed", recorded_by="x")
+        finally:
+            await conn.close()
+
+    with pytest.raises(asyncpg.NotNullViolationError):
+        asyncio.run(change())
+    assert project_state(engine, project_id) == before
+
+
+def test_an_anonymous_actor_cannot_change_a_status(engine, database_url, project_id):
+    from geo.errors import Unauthenticated
+    from geo.plan.actor import ANONYMOUS
+
+    before = project_state(engine, project_id)
+
+    async def change():
+        conn = await asyncpg.connect(database_url)
+        try:
+            await record_status(conn, ANONYMOUS, project_id, "completed", recorded_by="x")
+        finally:
+            await conn.close()
+
+    with pytest.raises(Unauthenticated):
+        asyncio.run(change())
+    assert project_state(engine, project_id) == before
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE audit_event SET username = 'someone else'", "DELETE FROM audit_event", "TRUNCATE audit_event"],
+)
+def test_the_audit_trail_refuses_changes(engine, statement):
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT count(*) FROM audit_event")).scalar_one()
+    assert count > 0
+    with pytest.raises(exc.DBAPIError, match="append-only"):
+        with engine.begin() as conn:
+            conn.execute(text(statement))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM audit_event")).scalar_one() == count
+
+
+def test_the_load_recorded_its_actor(engine):
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT username, role, action FROM audit_event WHERE action = 'dataset.load' "
+                "ORDER BY id LIMIT 1"
+            )
+        ).one()
+    assert tuple(row) == ("planview load", "admin", "dataset.load")
+
+
+@pytest.mark.parametrize("table", ["project", "project_status_event"])
+def test_the_database_refuses_an_unknown_status(engine, table, project_id):
+    statement = {
+        "project": "UPDATE project SET status = 'finished' WHERE project_id = :p",
+        "project_status_event": "INSERT INTO project_status_event (project_id, status, recorded_by) "
+        "VALUES (:p, 'finished', 'test')",
+    }[table]
+    with pytest.raises(exc.IntegrityError, match="status_known"):
+        with engine.begin() as conn:
+            conn.execute(text(statement), {"p": project_id})
