@@ -16,7 +16,7 @@ from geo.plan.projects import LOADER_RECORDED_BY
 from geo.plan.units import FIRST_REPORT_YEAR
 from geo.plan.vocabulary import ActualKind, UnitKind
 from geo.store.settings import DATA_DIR
-from geo.store.tables import bump_data_version
+from geo.store.versions import bump
 
 PLAN_DIR = DATA_DIR / "plan"
 UNITS_CSV = PLAN_DIR / "reporting_units.csv"
@@ -337,7 +337,7 @@ def replace_units_or_tasks(engine: Engine, units_csv: Path | None, tasks_csv: Pa
         load_units_and_tasks(conn, changes, units_csv, tasks_csv)
         if changes.total:
             detail = ", ".join(f"{t} {n}" for t, n in sorted(changes.by_table.items()))
-            bump_data_version(conn, f"planview load: {detail}"[:1000])
+            bump(conn, changes.areas(), f"planview load: {detail}")
         counts = conn.execute(
             text(
                 "SELECT (SELECT count(*) FROM reporting_unit) AS reporting_units, "
