@@ -182,17 +182,45 @@ def output_crs(
     return parse_crs(crs, "crs")
 
 
-def output_format(
-    f: str | None = Query(
-        None, description="json (GeoJSON, default), geojson, csv, or a file: gpkg, shp (zipped), kml"
-    ),
-) -> str:
-    """The requested output format: ``json``, ``csv``, ``gpkg``, ``shp`` or ``kml``."""
-    if f is None or f in ("json", "geojson"):
-        return "json"
-    if f in ("csv", "gpkg", "shp", "kml"):
+def format_parameter(*formats: str, aliases: dict[str, str] | None = None, description: str = ""):
+    """The one ``f=`` parser: a dependency accepting ``formats`` (the first is the default).
+
+    ``aliases`` are other names accepted for a format (``geojson`` → ``json``). Anything else is a 400
+    naming the accepted values; the OpenAPI lists them as the parameter's enum.
+    """
+    aliases = aliases or {}
+    accepted = [*formats, *aliases]
+    listing = ", ".join(accepted[:-1]) + f" or {accepted[-1]}" if len(accepted) > 1 else accepted[0]
+
+    def parse(
+        f: str | None = Query(
+            None,
+            description=description or f"{listing} (default {formats[0]})",
+            json_schema_extra={"enum": accepted},
+        ),
+    ) -> str:
+        if f is None:
+            return formats[0]
+        f = aliases.get(f, f)
+        if f not in formats:
+            raise InvalidParameter(f"f must be {listing}; got {f!r}")
         return f
-    raise InvalidParameter(f"f must be json, geojson, csv, gpkg, shp or kml; got {f!r}")
+
+    parse.__doc__ = f"The requested output format: {', '.join(formats)}."
+    return parse
+
+
+# /items: GeoJSON by default, CSV, or a file (gpkg, zipped shp, kml)
+output_format = format_parameter(
+    "json",
+    "csv",
+    "gpkg",
+    "shp",
+    "kml",
+    aliases={"geojson": "json"},
+    description="json (GeoJSON, default), geojson, csv, or a file: gpkg, shp (zipped), kml",
+)
+json_or_csv = format_parameter("json", "csv")
 
 
 def etag_for(request: Request, data_version: int) -> str:

@@ -20,6 +20,7 @@ ROUTER_MODULES = (
     "api.routes.features",
     "api.routes.catalog",
     "api.routes.lookup",
+    "api.routes.vocabularies",
     "api.routes.projects",
     "api.routes.screening",
     "api.routes.targets",

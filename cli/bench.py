@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from geo.store.settings import REPO_ROOT, DatabaseSettings, database_settings
+from geo.store.units import PRE_REFORM_END, PRE_REFORM_END_SQL
 
 if TYPE_CHECKING:
     import httpx
@@ -183,7 +184,7 @@ def _province(engine: Engine):
         wkb = conn.execute(
             text(
                 "SELECT ST_AsBinary(ST_Union(geom)) FROM admin_unit WHERE level = 'province' AND code = '06' "
-                "AND (valid_to IS NULL OR valid_to >= '2025-06-30')"
+                f"AND (valid_to IS NULL OR valid_to >= {PRE_REFORM_END_SQL})"
             )
         ).scalar_one()
     if wkb is None:
@@ -320,7 +321,7 @@ def add_synthetic_projects(engine: Engine, count: int, seed: int = SEED) -> int:
                                      location_level, geometry_note, geom)
                 SELECT :id, :name, :ascii, :sector, COALESCE(
                            (SELECT array_agg(d.code) FROM admin_unit d WHERE d.level = 'district'
-                              AND (d.valid_to IS NULL OR d.valid_to >= '2025-06-30')
+                              AND (d.valid_to IS NULL OR d.valid_to >= CAST(:pre_reform_end AS date))
                               AND ST_Contains(d.geom, ST_SetSRID(ST_MakePoint(:x, :y), 4326))), '{}'),
                        'planned', 'synthetic://planview-bench', 'synthetic',
                        'benchmark project, not plan data',
@@ -338,6 +339,7 @@ def add_synthetic_projects(engine: Engine, count: int, seed: int = SEED) -> int:
                     "x": float(x),
                     "y": float(y),
                     "ha": float(areas_ha[k]),
+                    "pre_reform_end": PRE_REFORM_END,
                 }
                 for k, (x, y) in enumerate(points)
             ],
@@ -469,7 +471,7 @@ def random_bboxes(
             text(
                 f"SELECT (SELECT count(*) FROM layers.{LAYER_KEY}), "
                 f"(SELECT ST_Area(ST_Union(geom)) FROM admin_unit WHERE level = 'province' AND code = '06' "
-                "AND (valid_to IS NULL OR valid_to >= '2025-06-30'))"
+                f"AND (valid_to IS NULL OR valid_to >= {PRE_REFORM_END_SQL}))"
             )
         ).one()
         # 1.25× the target so that a box inside the province fills a page of `target` features
@@ -481,7 +483,7 @@ def random_bboxes(
             text(
                 "SELECT ST_X(c), ST_Y(c), ST_Within(ST_Expand(c, :half), (SELECT ST_Union(geom) "
                 "FROM admin_unit WHERE level = 'province' AND code = '06' "
-                "AND (valid_to IS NULL OR valid_to >= '2025-06-30'))) AS inside "
+                f"AND (valid_to IS NULL OR valid_to >= {PRE_REFORM_END_SQL}))) AS inside "
                 f"FROM (SELECT ST_PointOnSurface(geom) AS c, fid FROM layers.{LAYER_KEY} "
                 "WHERE fid = ANY(:ids)) s ORDER BY fid"
             ),

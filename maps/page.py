@@ -8,7 +8,7 @@ import folium
 from branca.element import Element
 
 from geo.store.crs import VN2000_PROJ4, VN2000_SRID
-from maps.styles import BASE_STYLES, PROJECT_STATUS_COLORS, ZONE_KIND_COLORS
+from maps.styles import BASE_STYLES, ZONE_KIND_COLORS
 
 # Bắc Kạn province, roughly; the JS fits the real province bounds once they arrive.
 PROVINCE_CENTER = (22.15, 105.83)
@@ -147,7 +147,7 @@ def page_config(
         else None,
         "styles": {
             "base": BASE_STYLES,
-            "projectStatus": PROJECT_STATUS_COLORS,
+            "projectStatus": {},  # filled from GET /api/vocabularies by main.js
             "zoneKind": ZONE_KIND_COLORS,
         },
     }

@@ -1,29 +1,12 @@
 """Colours of the overlays and of the drawn base map, shared with the JS through the page config."""
 
-# One colour per project status (geo/store/models.py project.status); the legend is built from this.
-PROJECT_STATUS_COLORS: dict[str, str] = {
-    "proposed": "#9e9ac8",
-    "planned": "#3182bd",
-    "preparation": "#6baed6",
-    "site_clearance": "#fd8d3c",
-    "under_construction": "#e6550d",
-    "completed": "#31a354",
-    "suspended": "#636363",
-    "unclear": "#bdbdbd",
-    "category": "#8c6d31",
-}
+from geo.plan.vocabulary import PROJECT_STATUS_LABELS as _STATUSES
 
-# Legend wording (vi, en) of the statuses for printed maps; the page takes its wording from i18n.js.
+# Project statuses: colours and wording come from their one home (geo.plan.vocabulary, served to the
+# page by GET /api/vocabularies); printed maps and server-built pages read them here.
+PROJECT_STATUS_COLORS: dict[str, str] = {s.value: color for s, (_, _, color) in _STATUSES.items()}
 PROJECT_STATUS_LABELS: dict[str, tuple[str, str]] = {
-    "proposed": ("Đề xuất", "Proposed"),
-    "planned": ("Đã quy hoạch", "Planned"),
-    "preparation": ("Chuẩn bị đầu tư", "Preparation"),
-    "site_clearance": ("Giải phóng mặt bằng", "Site clearance"),
-    "under_construction": ("Đang thi công", "Under construction"),
-    "completed": ("Hoàn thành", "Completed"),
-    "suspended": ("Tạm dừng", "Suspended"),
-    "unclear": ("Chưa rõ", "Unclear"),
-    "category": ("Danh mục (nhóm dự án)", "Category (group of projects)"),
+    s.value: (vi, en) for s, (vi, en, _) in _STATUSES.items()
 }
 
 ZONE_KIND_LABELS: dict[str, tuple[str, str]] = {

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import connection, local_actor
+from api.deps import connection, json_or_csv, local_actor
 from api.responses import OrjsonResponse, csv_download
 from geo.plan.actor import Actor
 from geo.plan.projects import (
@@ -16,6 +16,7 @@ from geo.plan.projects import (
     project_history,
     record_status,
 )
+from geo.store.vocabulary import ProjectStatus
 
 router = APIRouter(prefix="/api", tags=["projects"])
 
@@ -39,7 +40,7 @@ class StatusChange(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: str = Field(description="proposed, planned, preparation, site_clearance, under_construction, …")
+    status: ProjectStatus = Field(description="the new status (labels: GET /api/vocabularies)")
     progress_pct: float | None = Field(None, ge=0, le=100)
     note: str | None = Field(None, max_length=MAX_NOTE_CHARS)
     recorded_by: str = Field(min_length=1, description="Who reports the change (person or office)")
@@ -48,7 +49,9 @@ class StatusChange(BaseModel):
 @router.get("/projects", summary="Projects with filters and counts by status, sector and district")
 async def projects(
     district: str | None = Query(None, description="District code (065) or name, with or without diacritics"),
-    status: str | None = Query(None),
+    status: ProjectStatus | None = Query(
+        None, description="one of the project statuses (GET /api/vocabularies)"
+    ),
     sector: str | None = Query(None, description="Part of the sector name"),
     q: str | None = Query(None, description="Part of the project name or id"),
     conn: asyncpg.Connection = Depends(connection),
@@ -89,7 +92,7 @@ async def change_status(
 async def implementation(
     year: int = Query(..., description="Report year; the status is taken as of 20 October"),
     district: str | None = Query(None),
-    f: str = Query("json", pattern="^(json|csv)$"),
+    f: str = Depends(json_or_csv),
     conn: asyncpg.Connection = Depends(connection),
 ) -> Response:
     """JSON or CSV (UTF-8 with BOM so spreadsheet programs read the Vietnamese names)."""

@@ -7,7 +7,7 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import catalog_cache, connection
+from api.deps import catalog_cache, connection, json_or_csv
 from api.responses import csv_download
 from geo.analysis import conformity, screening, sites
 from geo.errors import InvalidParameter, PayloadTooLarge
@@ -73,9 +73,9 @@ async def project_conflicts(project_id: ProjectId, conn: Conn) -> dict:
 @router.get("/api/conflicts")
 async def conflicts(
     conn: Conn,
+    f: Annotated[str, Depends(json_or_csv)],
     district: Annotated[str | None, Query(max_length=80, description="district code or name")] = None,
     severity: Annotated[Literal["block", "review", "info"] | None, Query()] = None,
-    f: Annotated[Literal["json", "csv"], Query(description="json, or csv (one row per conflict)")] = "json",
 ) -> Any:
     """Every stored conflict, filterable by district and severity, with the inactive rules."""
     report = await screening.list_conflicts(conn, district=district, severity=severity)

@@ -5,9 +5,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import connection, current_actor
+from api.deps import connection, current_actor, json_or_csv
 from api.responses import OrjsonResponse, csv_download
-from geo.errors import InvalidParameter
 from geo.plan.actor import Actor
 from geo.plan.targets import MAX_NOTES_CHARS, MAX_SOURCE_CHARS, add_actual, get_target, list_targets
 
@@ -48,12 +47,10 @@ def _csv_row(t: dict) -> dict:
 @router.get("/targets", summary="The plan's targets with actual values by year and a status per year")
 async def targets(
     part: str | None = Query(None, description="economy, society, environment, infrastructure or defence"),
-    f: str | None = Query(None, description="json (default) or csv"),
+    f: str = Depends(json_or_csv),
     conn: asyncpg.Connection = Depends(connection),
 ) -> Response:
     """Targets grouped by the plan's parts; the vocabularies of statuses and parts come with them."""
-    if f not in (None, "json", "csv"):
-        raise InvalidParameter(f"f must be json or csv; got {f!r}")
     body = await list_targets(conn, part)
     if f == "csv":
         return csv_download([_csv_row(t) for t in body["targets"]], CSV_COLUMNS, "targets.csv")

@@ -10,6 +10,7 @@ from datetime import date
 
 from geo.analysis.rules import ACTIVE_RULES_SQL, RULES_SIGNATURE_SQL, compile_filter
 from geo.analysis.steps import Execute, Fetch, Steps
+from geo.store.units import PRE_REFORM_END_SQL
 
 SCREEN_SRID = 9213
 SUBDIVIDE_VERTICES = 128
@@ -164,13 +165,13 @@ def _source_select(source: Source) -> str:
         FROM project WHERE geom IS NOT NULL
         """
     if source.key == DISTRICT_SOURCE:
-        return """
+        return f"""
         SELECT DISTINCT ON (code) code AS fid, NULL::text AS feature_id, name, NULL::text AS landuse_code,
                NULL::text AS landuse_name, source, jsonb_build_object('code', code) AS properties,
                geometry_quality, false AS is_synthetic, geom
         FROM admin_unit
         WHERE level = 'district' AND geom IS NOT NULL
-          AND (valid_to IS NULL OR valid_to >= DATE '2025-06-30')
+          AND (valid_to IS NULL OR valid_to >= {PRE_REFORM_END_SQL})
         ORDER BY code, valid_from DESC NULLS LAST
         """
     return f"""

@@ -25,6 +25,7 @@ from geo.analysis.rules import (
 )
 from geo.analysis.steps import Execute, Fetch, Steps, fetch_steps, json_value, lit, num, run_async, run_sync
 from geo.errors import InvalidParameter, NotFound, Unprocessable
+from geo.store.units import resolve_district
 
 # A drawn footprint must lie within this distance of the province (metres).
 PROVINCE_MARGIN_M = 5_000
@@ -627,22 +628,6 @@ def conflict_csv_rows(report: dict) -> list[dict]:
     ]
 
 
-async def resolve_district(conn, district: str) -> str:
-    """A district code from a code or a name (with or without diacritics); unknown → 400."""
-    code = await conn.fetchval(
-        """
-        SELECT code FROM admin_unit
-        WHERE level = 'district'
-          AND (code = $1 OR fold_vi(name) = fold_vi($1) OR fold_vi(full_name) = fold_vi($1))
-        ORDER BY valid_to DESC NULLS FIRST LIMIT 1
-        """,
-        district.strip(),
-    )
-    if code is None:
-        raise InvalidParameter(f"unknown district {district!r}: give a district code such as '058' or a name")
-    return code
-
-
 def _zone_blocks_steps(zone_id: str | None) -> Steps:
     yield Execute(NO_JIT, {})
     active, _ = yield from prepare_steps(refresh=False)
@@ -760,7 +745,7 @@ async def screen_footprint(
     """Screen a GeoJSON footprint (dict or text) on an asyncpg connection; nothing is stored.
 
     Raises Unprocessable (422) for a malformed/invalid/out-of-province footprint, PayloadTooLarge
-    (413) for too many vertices, InvalidParameter (400) for an unknown district.
+    (413) for too many vertices, InvalidParameter (400) for an unknown district (geo.store.units).
     """
     if isinstance(geojson, str | bytes):
         try:

@@ -5,12 +5,12 @@ import orjson
 from geo.analysis.constraints import SCREEN_SRID
 from geo.analysis.screening import (
     PROVINCE_CODE,
-    resolve_district,
     zone_blocking_conflicts,
 )
 from geo.errors import InvalidParameter, NotFound
 from geo.serve.catalog import Catalog
 from geo.serve.printmap import context_map
+from geo.store.units import resolve_district
 from geo.store.wording import note_vi
 
 KINDS = ("KCN", "CCN", "tourism")

@@ -32,6 +32,7 @@ from geo.store.tables import (
     finish_layer_table,
     swap_layer_table,
 )
+from geo.store.units import PRE_REFORM_END, REFORM_START
 from geo.store.versions import bump
 
 BASE_DIR = DATA_DIR / "base"
@@ -48,8 +49,6 @@ RECORDED_BY = LOADER_RECORDED_BY
 LAYER_MARK = "planview load: shipped layer"
 PROVINCE_CODE = "06"
 NEW_PROVINCE_CODE = "19"
-PRE_REFORM_END = date(2025, 6, 30)
-REFORM_START = date(2025, 7, 1)
 MERGER_2020_END = date(2020, 1, 31)
 MERGER_2020_BASIS = "NQ 855/NQ-UBTVQH14 (10/01/2020, effective 01/02/2020)"
 REFORM_BASIS = "NQ 202/2025/QH15 (effective 01/07/2025)"
@@ -291,7 +290,7 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
         _admin_row(
             province_props,
             province_geom,
-            status_2025=f"merged into Tỉnh Thái Nguyên ({NEW_PROVINCE_CODE}) from 2025-07-01 "
+            status_2025=f"merged into Tỉnh Thái Nguyên ({NEW_PROVINCE_CODE}) from {REFORM_START} "
             f"({REFORM_BASIS})",
             geometry_note="generalised outline (gis.chinhphu.vn crawl 2019), not a legal boundary",
         )
@@ -299,7 +298,9 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
     districts = _read_features(BASE_DIR / "bac_kan_districts.geojson")
     for props, geom in districts:
         rows.append(
-            _admin_row(props, geom, status_2025=f"district level abolished from 2025-07-01 ({REFORM_BASIS})")
+            _admin_row(
+                props, geom, status_2025=f"district level abolished from {REFORM_START} ({REFORM_BASIS})"
+            )
         )
     communes = _read_features(BASE_DIR / "bac_kan_communes_2009.geojson")
     for props, geom in communes:
@@ -329,13 +330,16 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
         status = None
         if code == "02":
             valid_to = PRE_REFORM_END
-            status = f"merged into Tỉnh Tuyên Quang (08) from 2025-07-01 ({REFORM_BASIS})"
+            status = f"merged into Tỉnh Tuyên Quang (08) from {REFORM_START} ({REFORM_BASIS})"
         elif code == "08":
-            status = f"absorbed Hà Giang from 2025-07-01 ({REFORM_BASIS}); no post-2025 polygon made"
+            status = f"absorbed Hà Giang from {REFORM_START} ({REFORM_BASIS}); no post-2025 polygon made"
         elif code == NEW_PROVINCE_CODE:
             # its successor (the 2025 province below) has a polygon, so the old extent must end
             valid_to = PRE_REFORM_END
-            status = f"absorbed Bắc Kạn from 2025-07-01 ({REFORM_BASIS}); see the unit valid from 2025-07-01"
+            status = (
+                f"absorbed Bắc Kạn from {REFORM_START} ({REFORM_BASIS}); "
+                f"see the unit valid from {REFORM_START}"
+            )
         rows.append(_admin_row(props, geom, valid_to=valid_to, status_2025=status, geometry_note=note))
     thai_nguyen = next(
         p for p, _ in _read_features(BASE_DIR / "region_provinces.geojson") if p["code"] == "19"
@@ -347,7 +351,7 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
             valid_from=REFORM_START,
             valid_to=None,
             area_km2=None,
-            status_2025="province from 2025-07-01",
+            status_2025=f"province from {REFORM_START}",
             source=f"{REFORM_BASIS}; outline = union of dvhcvn 19.json and 06.json (gis.chinhphu.vn 2019)",
             geometry_note=(
                 "union of the pre-2025 outlines of Thái Nguyên (simplified away from Bắc Kạn) and Bắc Kạn: "
@@ -400,7 +404,7 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
                 "parent_code": NEW_PROVINCE_CODE,
                 "valid_from": REFORM_START,
                 "valid_to": None,
-                "status_2025": "new unit from 2025-07-01",
+                "status_2025": f"new unit from {REFORM_START}",
                 "area_km2": None,
                 "source": unit["source_url"],
                 "geometry_quality": "approximate",

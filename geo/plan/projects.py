@@ -1,6 +1,5 @@
 """Projects of the plan: list with counts, full record, status changes with history, districts, report."""
 
-import re
 from datetime import date, datetime, time, timedelta, timezone
 
 import asyncpg
@@ -8,29 +7,18 @@ import asyncpg
 from geo.errors import InvalidParameter, NotFound, Unauthenticated
 from geo.plan.actor import Actor
 from geo.plan.audit import record_audit
+from geo.store.units import REFORM_START_SQL, resolve_district
 from geo.store.versions import Area, bump_async
+from geo.store.vocabulary import ProjectStatus
 
-PROJECT_STATUSES = (
-    "proposed",
-    "planned",
-    "preparation",
-    "site_clearance",
-    "under_construction",
-    "completed",
-    "suspended",
-    "unclear",
-    "category",
-)
+PROJECT_STATUSES = tuple(s.value for s in ProjectStatus)
 MAX_NOTE_CHARS = 2000
-NEW_UNITS_FROM = "2025-07-01"
 # The province collects implementation reports by 20 October; a report is "as of" the end of that day.
 REPORT_DAY = (10, 20)
 VIETNAM_TIME = timezone(timedelta(hours=7))
 
-_PRE_2025_DISTRICT = (
-    f"u.level = 'district' AND (u.valid_from IS NULL OR u.valid_from < DATE '{NEW_UNITS_FROM}')"
-)
-_DISTRICT_PREFIX = re.compile(r"^(huyen|thanh pho|tp\.?|thi xa|tx\.?)\s+")
+
+_PRE_2025_DISTRICT = f"u.level = 'district' AND (u.valid_from IS NULL OR u.valid_from < {REFORM_START_SQL})"
 
 _BBOX = """
     CASE WHEN {g} IS NULL THEN NULL ELSE jsonb_build_array(
@@ -134,25 +122,6 @@ LEFT JOIN LATERAL (
 WHERE ($1::text IS NULL OR $1 = ANY(p.district_codes))
 ORDER BY p.project_id
 """
-
-
-async def resolve_district(conn: asyncpg.Connection, value: str | None) -> str | None:
-    """A pre-2025 district code from a code (065) or a name with or without diacritics; 404 if unknown."""
-    if value is None or not value.strip():
-        return None
-    rows = await conn.fetch(
-        f"""SELECT DISTINCT u.code, u.name, u.full_name, fold_vi(u.name) AS folded,
-                   fold_vi(u.full_name) AS folded_full
-            FROM admin_unit u WHERE {_PRE_2025_DISTRICT} ORDER BY u.code"""
-    )
-    wanted = value.strip()
-    folded = (await conn.fetchval("SELECT fold_vi($1)", re.sub(r"\s+", " ", wanted))) or ""
-    short = _DISTRICT_PREFIX.sub("", folded)
-    for r in rows:
-        if wanted == r["code"] or folded in (r["folded"], r["folded_full"]) or short == r["folded"]:
-            return r["code"]
-    valid = ", ".join(f"{r['code']} {r['name']}" for r in rows)
-    raise NotFound(f"district {value!r} is not a pre-2025 district of Bắc Kạn; valid: {valid}")
 
 
 def check_status(status: str | None, field: str = "status") -> str | None:

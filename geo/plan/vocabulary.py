@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from geo.store.vocabulary import ProjectStatus
+
 
 class UnitKind(StrEnum):
     """Kinds of reporting unit (the CHECK on reporting_unit.kind lists the same values)."""
@@ -86,3 +88,28 @@ REPORT_STATE_TITLES_VI = {
     ReportState.returned: "trả lại",
     ReportState.accepted: "đã tiếp nhận",
 }
+
+
+# Project statuses: the enum lives with the database's CHECK (geo.store.vocabulary); its labels and
+# colours live here, and the page reads all three from GET /api/vocabularies.
+PROJECT_STATUS_LABELS = {
+    ProjectStatus.proposed: ("Đề xuất", "Proposed", "#9e9ac8"),
+    ProjectStatus.planned: ("Đã quy hoạch", "Planned", "#3182bd"),
+    ProjectStatus.preparation: ("Chuẩn bị đầu tư", "Preparation", "#6baed6"),
+    ProjectStatus.site_clearance: ("Giải phóng mặt bằng", "Site clearance", "#fd8d3c"),
+    ProjectStatus.under_construction: ("Đang thi công", "Under construction", "#e6550d"),
+    ProjectStatus.completed: ("Hoàn thành", "Completed", "#31a354"),
+    ProjectStatus.suspended: ("Tạm dừng", "Suspended", "#636363"),
+    ProjectStatus.unclear: ("Chưa rõ", "Unclear", "#bdbdbd"),
+    ProjectStatus.category: ("Danh mục (nhóm dự án)", "Category (group of projects)", "#8c6d31"),
+}
+
+
+def vocabularies() -> dict:
+    """The vocabularies the page shows, in their order, with Vietnamese and English labels."""
+    return {
+        "project_statuses": [
+            {"value": str(s), "label_vi": vi, "label_en": en, "color": color}
+            for s, (vi, en, color) in PROJECT_STATUS_LABELS.items()
+        ]
+    }

@@ -8,13 +8,14 @@ import asyncpg
 
 from geo.errors import NotFound
 from geo.serve.crs import CRS84, CRS_URIS
+from geo.store.units import PRE_REFORM_END_SQL, REFORM_START_SQL
 from geo.store.versions import area_versions
 
-# Pre-2025 units still in force on 2025-06-30; the new (2025) units start on 2025-07-01.
-REFORM_DATE = "DATE '2025-07-01'"
+# Pre-2025 units still in force on the reform's eve; the new (2025) units start on the reform date.
+REFORM_DATE = REFORM_START_SQL
 PRE_REFORM = (
     f"(t.valid_from IS NULL OR t.valid_from < {REFORM_DATE}) "
-    "AND (t.valid_to IS NULL OR t.valid_to >= DATE '2025-06-30')"
+    f"AND (t.valid_to IS NULL OR t.valid_to >= {PRE_REFORM_END_SQL})"
 )
 
 # Relations whose columns a user never filters or sees as properties.
@@ -186,7 +187,7 @@ BUILTIN_COLLECTIONS = (
         "Bắc Kạn and its neighbours as they were until 30/06/2025. Item id = province code.",
         "public.admin_unit",
         "code",
-        "t.level = 'province' AND (t.valid_from IS NULL OR t.valid_from < DATE '2025-07-01')",
+        f"t.level = 'province' AND (t.valid_from IS NULL OR t.valid_from < {REFORM_DATE})",
         {},
     ),
     _Builtin(

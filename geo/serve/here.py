@@ -6,9 +6,10 @@ import asyncpg
 
 from geo.errors import InvalidParameter
 from geo.store.crs import VN2000_SRID
+from geo.store.units import PRE_REFORM_END, REFORM_START
 
-PROVINCE_CODE = "06"  # Bắc Kạn's GSO code, retired on 2025-07-01
-NEW_UNITS_FROM = "2025-07-01"
+PROVINCE_CODE = "06"  # Bắc Kạn's GSO code, retired by the 2025 reform
+NEW_UNITS_FROM = REFORM_START.isoformat()
 DEFAULT_TOLERANCE_M = 500.0
 FEATURES_PER_LAYER = 20
 
@@ -175,7 +176,7 @@ def _unit_2025(commune: dict | None, units: list | None) -> tuple[dict | None, s
         )
     status = commune.get("status_2025") or ""
     name = commune.get("full_name") or commune.get("name")
-    if "abolished" in status.lower() or (commune.get("valid_to") or "9999") < "2025-06-30":
+    if "abolished" in status.lower() or (commune.get("valid_to") or "9999") < PRE_REFORM_END.isoformat():
         return (
             None,
             f"{name} was abolished in the 2020 merger ({status or 'no longer a unit in 2025'}); the 2025 "

@@ -7,10 +7,11 @@ import asyncpg
 from geo.errors import InvalidParameter
 from geo.serve.here import PROVINCE_CODE
 from geo.store.crs import VN2000_SRID
+from geo.store.units import REFORM_START
 
 MAX_QUERY_CHARS = 100
 MAX_LIMIT = 50
-NEW_UNITS_FROM = "2025-07-01"
+NEW_UNITS_FROM = REFORM_START.isoformat()
 
 # Order of kinds among equally good matches: bigger, more official things first.
 KIND_ORDER = ("province", "district", "commune", "commune_2025", "zone", "project", "settlement")
@@ -30,7 +31,7 @@ _GROUPED_EN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _ADMIN_AND_PLAN = f"""
     SELECT u.level AS kind, u.code AS id, u.name, u.full_name, u.name_ascii,
            d.name AS district,
-           -- 'old' = ended with the 2025 reform (or before); 'new' = valid on the map from 2025-07-01
+           -- 'old' = ended with the 2025 reform (or before); 'new' = valid on the map from the reform date
            CASE WHEN u.valid_to < DATE '{NEW_UNITS_FROM}' THEN 'old' ELSE 'new' END AS valid,
            ARRAY[u.code] AS keys, NULL::text[] AS alt_names, u.source, u.geometry_quality, u.geom
     FROM admin_unit u

@@ -37,15 +37,6 @@ export const STRINGS = {
   projects_no_location: { vi: "chưa công bố vị trí (chỉ biết huyện)", en: "location not published (district only)" },
   legend_status: { vi: "Chú giải tình trạng dự án", en: "Project status legend" },
 
-  status_proposed: { vi: "Đề xuất", en: "Proposed" },
-  status_planned: { vi: "Đã quy hoạch", en: "Planned" },
-  status_preparation: { vi: "Chuẩn bị đầu tư", en: "Preparation" },
-  status_site_clearance: { vi: "Giải phóng mặt bằng", en: "Site clearance" },
-  status_under_construction: { vi: "Đang thi công", en: "Under construction" },
-  status_completed: { vi: "Hoàn thành", en: "Completed" },
-  status_suspended: { vi: "Tạm dừng", en: "Suspended" },
-  status_unclear: { vi: "Chưa rõ", en: "Unclear" },
-  status_category: { vi: "Danh mục (nhóm dự án)", en: "Category (group of projects)" },
 
   card_sector: { vi: "Lĩnh vực", en: "Sector" },
   card_district: { vi: "Huyện", en: "District" },
@@ -148,6 +139,7 @@ export const STRINGS = {
   what_sheets: { vi: "danh mục sơ đồ", en: "the sheet list" },
   what_base: { vi: "bản đồ nền", en: "the base map" },
   what_projects: { vi: "danh sách dự án", en: "the projects" },
+  what_vocabularies: { vi: "danh mục tình trạng dự án", en: "the project statuses" },
   what_zones: { vi: "khu, cụm", en: "the zones" },
   what_layer: { vi: "lớp {name}", en: "layer {name}" },
   what_here: { vi: "thông tin tại điểm", en: "the plan at this point" },
@@ -168,6 +160,11 @@ export const STRINGS = {
   print_pdf: { vi: "Tải PDF", en: "Download PDF" },
   print_close: { vi: "Đóng", en: "Close" },
 };
+
+/** Add labels that come from the server (e.g. the project statuses of GET /api/vocabularies). */
+export function addTerms(entries) {
+  Object.assign(STRINGS, entries);
+}
 
 /** Translate a key; an unknown key shows itself so a missing label is visible, not blank. */
 export function t(key, lang, params = {}) {

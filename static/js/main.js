@@ -20,7 +20,7 @@
 //   ctx.setLayerVisible(layerKey, on)   switch a sheet layer / overlay like the layer tree does
 import { makeApi } from "./api.js";
 import { fill, h } from "./dom.js";
-import { applyStaticLabels, foldVi, formatNumber, LANGUAGES, sourceText, t as translate } from "./i18n.js";
+import { addTerms, applyStaticLabels, foldVi, formatNumber, LANGUAGES, sourceText, t as translate } from "./i18n.js";
 import { LayerTree, loadBase } from "./layers.js";
 import { ProjectsOverlay } from "./projects.js";
 import { initPrint } from "./print.js";
@@ -425,6 +425,18 @@ function defaultLayers() {
   return keys;
 }
 
+/** The status vocabulary comes from the server (GET /api/vocabularies): labels and colours, never a copy here. */
+function useVocabularies(vocabularies) {
+  const colors = {};
+  const terms = {};
+  for (const s of vocabularies.project_statuses) {
+    colors[s.value] = s.color;
+    terms[`status_${s.value}`] = { vi: s.label_vi, en: s.label_en };
+  }
+  config.styles.projectStatus = colors;
+  addTerms(terms);
+}
+
 async function start() {
   document.body.classList.add(`pv-view-${config.view}`);
   if (window.innerWidth <= PHONE_WIDTH) setPanelOpen(false);
@@ -433,6 +445,11 @@ async function start() {
   for (const notice of config.notices || []) showMessage(`msg_${notice}`);
   if (hash.problems.length) showMessage("msg_bad_permalink", { detail: hash.problems.join(", ") });
 
+  try {
+    useVocabularies(await api("/vocabularies"));
+  } catch (err) {
+    showMessage("msg_api_error", { what: t("what_vocabularies"), detail: err.message });
+  }
   const [baseResult, sheetsResult, projectsResult, zonesResult] = await Promise.allSettled([
     loadBase(ctx),
     tree.load(),

@@ -63,11 +63,21 @@ def test_district_filter_takes_a_code_or_a_name(client, engine, district):
     assert body["counts"]["by_district"]["065"] == expected
 
 
-def test_an_unknown_district_is_a_404_listing_the_valid_ones(client):
-    response = client.get("/api/projects", params={"district": "Hoàn Kiếm"})
-    assert response.status_code == 404
+@pytest.mark.parametrize(
+    "path, params",
+    [
+        ("/api/projects", {}),
+        ("/api/conflicts", {}),
+        ("/api/sites", {}),
+        ("/api/reports/implementation", {"year": 2024}),
+    ],
+)
+def test_an_unknown_district_is_the_same_400_everywhere(client, path, params):
+    response = client.get(path, params={**params, "district": "Hoàn Kiếm"})
+    assert response.status_code == 400
     body = response.json()
-    assert body["code"] == "NotFound"
+    assert body["code"] == "InvalidParameter"
+    assert body["description"].startswith("district: 'Hoàn Kiếm' is not a pre-2025 district of Bắc Kạn")
     assert "065 Chợ Mới" in body["description"] and "061 Ba Bể" in body["description"]
 
 

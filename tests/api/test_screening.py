@@ -131,7 +131,7 @@ def test_an_oversized_body_is_refused_with_413(client, ready):
 
 
 def test_unknown_district_is_a_400(client, ready):
-    assert_error(post(client, square(*ready), district="Atlantis"), 400, "unknown district")
+    assert_error(post(client, square(*ready), district="Atlantis"), 400, "not a pre-2025 district")
 
 
 def test_project_conflicts_and_the_list(client, ready):
