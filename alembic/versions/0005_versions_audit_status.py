@@ -1,7 +1,7 @@
 """Data versions per area, the append-only audit trail, and the project status vocabulary as a CHECK.
 
 Revision ID: 0005
-Revises: 0009
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0009"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
