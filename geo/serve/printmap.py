@@ -15,6 +15,7 @@ import orjson
 from geo.errors import InvalidParameter, NotFound
 from geo.serve.catalog import Catalog
 from geo.store.crs import VN2000_SRID
+from geo.store.units import REFORM_START_SQL
 
 PAPERS_MM: dict[str, tuple[int, int]] = {"A4": (210, 297), "A3": (297, 420)}
 ORIENTATIONS = ("portrait", "landscape")
@@ -231,7 +232,7 @@ async def _extent_9213(
         ]
         parts.append(
             "SELECT t.geom FROM admin_unit t WHERE t.level = 'province' AND t.code = '06' "
-            "AND (t.valid_from IS NULL OR t.valid_from < DATE '2025-07-01')"
+            f"AND (t.valid_from IS NULL OR t.valid_from < {REFORM_START_SQL})"
         )
         # the overlays' own extent when they have features, else the province
         sql = (
