@@ -19,6 +19,9 @@ _TABLE_AREAS = {
     "zone": Area.zones,
     "project": Area.projects,
     "conflict_rule": Area.rules,
+    "reporting_unit": Area.monitoring,
+    "task": Area.monitoring,
+    "target_actual": Area.monitoring,
 }
 
 

@@ -9,6 +9,7 @@ from geo.errors import InvalidParameter, NotFound
 from geo.plan.actor import Actor
 from geo.plan.units import require_login, require_unit
 from geo.plan.vocabulary import PART_TITLES_VI, STATUS_TITLES_VI, ActualKind, PlanPart, TargetStatus
+from geo.store.versions import Area, bump_async
 
 MAX_SOURCE_CHARS = 500
 MAX_NOTES_CHARS = 2000
@@ -229,9 +230,5 @@ async def add_actual(
 
 
 async def bump(conn: asyncpg.Connection, note: str) -> int:
-    """Increment the data version in the caller's transaction."""
-    return await conn.fetchval(
-        "UPDATE data_version SET version = version + 1, changed_at = now(), note = $1 "
-        "WHERE id = 1 RETURNING version",
-        note[:1000],
-    )
+    """Bump the monitoring cycle's data area (and the overall version) in the caller's transaction."""
+    return await bump_async(conn, Area.monitoring, note)
