@@ -47,7 +47,10 @@ SHELL_HTML = """
     <ul id="pv-search-results" hidden></ul>
   </form>
   <button id="pv-print-button" type="button" aria-haspopup="dialog" aria-controls="pv-print-dialog"
-          data-i18n="print_button">In bản đồ</button>
+          data-i18n-title="print_button"><svg class="pv-print-icon" aria-hidden="true" width="16"
+      height="14" viewBox="0 0 16 14" fill="none" stroke="currentColor" stroke-width="1.4">
+      <path d="M4 5V1h8v4M4 11H1.5V5h13v6H12"/><path d="M4 8.5h8V13H4z"/></svg>
+    <span class="pv-print-label" data-i18n="print_button">In bản đồ</span></button>
   <a id="pv-monitoring-link" href="/monitoring" data-i18n="monitoring_link">Theo dõi thực hiện</a>
   <div id="pv-lang" role="group">
     <button type="button" data-lang="vi">VI</button><button type="button" data-lang="en">EN</button>

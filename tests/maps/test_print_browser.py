@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 def test_print_dialog_opens_layout_of_current_view(open_page, live_server):
     page = open_page("/#map=12/22.30000/105.90000&layers=priority_projects,industrial_zones&lang=vi")
     button = page.locator("#pv-print-button")
-    assert button.inner_text() == "In bản đồ"
+    assert button.locator(".pv-print-label").inner_text() == "In bản đồ"
     button.click()
     dialog = page.locator("#pv-print-dialog")
     dialog.wait_for(state="visible")
@@ -36,10 +36,23 @@ def test_print_dialog_opens_layout_of_current_view(open_page, live_server):
     page.locator("#pv-print-form button[type=submit]").click()
     dialog.wait_for(state="hidden")
     page.locator("#pv-lang [data-lang=en]").click()
-    assert button.inner_text() == "Print"
+    assert (
+        button.locator(".pv-print-label").inner_text() == "Print" and button.get_attribute("title") == "Print"
+    )
     button.click()
     page.select_option("#pv-print-form select[name=scale]", "fit")
     href = page.locator("#pv-print-open").get_attribute("href")
     query = {k: v[0] for k, v in parse_qs(urlsplit(href).query).items()}
     assert query["scale"] == "fit" and len(query["bbox"].split(",")) == 4 and query["lang"] == "en"
     assert page.pv_errors == [] and page.pv_external_requests() == []
+
+
+def test_print_button_on_a_phone_is_a_glyph_that_still_opens_the_dialog(open_page):
+    page = open_page("/", width=400, height=760)
+    button = page.locator("#pv-print-button")
+    assert button.get_attribute("title") == "In bản đồ"
+    assert not button.locator(".pv-print-label").is_visible()
+    search = page.locator("#pv-search-input").bounding_box()
+    assert search["width"] >= 80  # the search box keeps room to type
+    button.click()
+    page.locator("#pv-print-dialog").wait_for(state="visible")
