@@ -13,6 +13,7 @@ from geo.errors import (
     PreconditionRequired,
 )
 from geo.plan.actor import Actor
+from geo.plan.audit import record_audit
 from geo.plan.targets import _TARGET, assess, bump
 from geo.plan.tasks import _FROM, _TASK, today_vn, with_due
 from geo.plan.units import (
@@ -192,6 +193,9 @@ async def _event(conn, year, unit_id, action, state, note, actor: Actor, version
            VALUES ($1, $2, $3, $4, $5, $6, $7, clock_timestamp(), $8)""",
         year, unit_id, action, state, note, actor.username, actor.role.value, version,
     )  # fmt: skip
+    # the audit trail holds every write, whatever its own history table
+    after = {"state": state, "note": note, "version": version}
+    await record_audit(conn, actor, f"unit_report.{action}", "unit_report", f"{year}/{unit_id}", None, after)
 
 
 async def save_draft(

@@ -7,6 +7,7 @@ import asyncpg
 
 from geo.errors import InvalidParameter, NotFound
 from geo.plan.actor import Actor
+from geo.plan.audit import record_audit
 from geo.plan.units import require_login, require_unit
 from geo.plan.vocabulary import PART_TITLES_VI, STATUS_TITLES_VI, ActualKind, PlanPart, TargetStatus
 from geo.store.versions import Area, bump_async
@@ -225,6 +226,8 @@ async def add_actual(
                VALUES ($1, $2, $3, $4, $4, $5, $6, $7, clock_timestamp())""",
             target_id, year, value, kind, source, notes, actor.username,
         )  # fmt: skip
+        after = {"year": year, "value": value, "kind": kind, "source": source, "notes": notes}
+        await record_audit(conn, actor, "target.actual", "target", target_id, None, after)
         await bump(conn, f"actual {year} of {target_id} recorded by {actor.username}")
     return await get_target(conn, target_id)
 

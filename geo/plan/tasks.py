@@ -6,6 +6,7 @@ import asyncpg
 
 from geo.errors import InvalidParameter, NotFound, PreconditionFailed, PreconditionRequired
 from geo.plan.actor import Actor
+from geo.plan.audit import record_audit
 from geo.plan.deadlines import next_occurrence
 from geo.plan.targets import bump
 from geo.plan.units import VIETNAM_TIME, require_login, require_unit
@@ -111,7 +112,7 @@ async def update_task(
         raise InvalidParameter("give at least one of status, progress_pct, note")
     async with conn.transaction():
         row = await conn.fetchrow(
-            "SELECT lead_unit, version FROM task WHERE task_id = $1 FOR UPDATE", task_id
+            "SELECT lead_unit, version, status, progress_pct FROM task WHERE task_id = $1 FOR UPDATE", task_id
         )
         if row is None:
             raise NotFound(f"task {task_id!r} does not exist")
@@ -138,5 +139,8 @@ async def update_task(
                VALUES ($1, $2, $3, $4, $5, clock_timestamp(), $6)""",
             task_id, updated["status"], updated["progress_pct"], note, actor.username, updated["version"],
         )  # fmt: skip
+        before = {k: row[k] for k in ("status", "progress_pct", "version")}
+        after = {**dict(updated), "note": note}
+        await record_audit(conn, actor, "task.update", "task", task_id, before, after)
         await bump(conn, f"task {task_id} updated by {actor.username}")
     return await get_task(conn, task_id)

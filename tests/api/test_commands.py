@@ -132,3 +132,34 @@ def test_the_database_refuses_an_unknown_status(engine, table, project_id):
     with pytest.raises(exc.IntegrityError, match="status_known"):
         with engine.begin() as conn:
             conn.execute(text(statement), {"p": project_id})
+
+
+def test_a_monitoring_write_is_audited_and_bumps_its_area(engine, database_url):
+    from geo.plan.targets import add_actual
+
+    planner = Actor(username="skhdt.test", role=Role.planner, units=("SKHDT",), request_id="req-actual")
+    with engine.connect() as conn:
+        target_id = conn.execute(text("SELECT min(target_id) FROM plan_target")).scalar_one()
+        area_before = conn.execute(
+            text("SELECT version FROM data_area_version WHERE area = 'projects'")
+        ).scalar_one()
+
+    async def record():
+        from geo.store.database import _init_connection  # the pool's JSON codecs
+
+        conn = await asyncpg.connect(database_url)
+        await _init_connection(conn)
+        try:
+            await add_actual(conn, planner, target_id, 2024, 1.5, "estimate", "test source")
+        finally:
+            await conn.close()
+
+    asyncio.run(record())
+    (row,) = [r for r in audit_rows(engine, target_id) if r["request_id"] == "req-actual"]
+    assert (row["username"], row["role"], row["action"]) == ("skhdt.test", "planner", "target.actual")
+    assert row["after"]["value"] == 1.5 and row["after"]["year"] == 2024
+    with engine.connect() as conn:
+        versions = dict(conn.execute(text("SELECT area, version FROM data_area_version")).all())
+        overall = conn.execute(text("SELECT version FROM data_version")).scalar_one()
+    assert versions["monitoring"] == overall
+    assert versions["projects"] == area_before  # an actual value is not a project edit
