@@ -59,9 +59,11 @@ async def run_cycle_bench(url: str, year: int, runs: int = 5) -> dict:
             start = time.perf_counter()
             html = consolidated_html(data)
             html_times.append((time.perf_counter() - start) * 1000)
-        start = time.perf_counter()
-        pdf = html_to_pdf(html)
-        pdf_ms = (time.perf_counter() - start) * 1000
+        pdf_times = []
+        for _ in range(2):  # the first PDF of a process also loads WeasyPrint and the fonts
+            start = time.perf_counter()
+            pdf = html_to_pdf(html)
+            pdf_times.append((time.perf_counter() - start) * 1000)
     finally:
         await transaction.rollback()
         await conn.close()
@@ -78,7 +80,8 @@ async def run_cycle_bench(url: str, year: int, runs: int = 5) -> dict:
         "xlsx_ms_p50": round(statistics.median(xlsx_times), 1),
         "xlsx_bytes": len(workbook),
         "html_ms_p50": round(statistics.median(html_times), 1),
-        "pdf_ms": round(pdf_ms),
+        "pdf_first_ms": round(pdf_times[0]),
+        "pdf_ms": round(pdf_times[1]),
         "pdf_bytes": len(pdf),
     }
 
