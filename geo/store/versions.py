@@ -22,7 +22,7 @@ class Area(StrEnum):
     projects = "projects"  # project records and their status history
     project_places = "project_places"  # project geometries (what screening reads of a project)
     rules = "rules"  # conflict_rule
-    plan_facts = "plan_facts"  # plan_target, land_use_figure, land_use_code, protected_area
+    plan_facts = "plan_facts"  # plan_target, target_actual, land_use_figure, land_use_code, protected_area
     monitoring = "monitoring"  # the yearly cycle: reporting units, tasks, target actuals, unit reports
 
 

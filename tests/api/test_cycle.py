@@ -97,6 +97,14 @@ def test_on_track_against_the_straight_path(client, engine, acting):
     assert by_year[2023]["status"] == "behind" and by_year[2023]["expected"] == 28
     recorded = [a for a in response.json()["actuals"] if a["year"] == 2024]
     assert recorded[0]["recorded_by"] == "snn.officer"
+    with engine.connect() as conn:
+        audit = conn.execute(
+            text(
+                "SELECT username, after->>'value' FROM audit_event WHERE action = 'target.actual' "
+                "AND object_id = 'T-49'"
+            )
+        ).all()
+    assert audit == [("snn.officer", "40.0")]
 
 
 def test_an_officer_is_refused_on_another_units_target_and_report(client, acting):
@@ -180,6 +188,17 @@ def test_the_cycle_end_to_end(client, engine, acting, tmp_path):
         ("submit", "nari.officer"),
         ("accept", "skhdt.planner"),
     ]
+
+    with engine.connect() as conn:
+        audited = conn.execute(
+            text(
+                "SELECT action, username, after->>'state' FROM audit_event "
+                "WHERE object_type = 'unit_report' AND object_id = :o ORDER BY id"
+            ),
+            {"o": f"{year}/{NA_RI}"},
+        ).all()
+    assert [(a, u) for a, u, _ in audited] == [(f"unit_report.{a}", u) for a, u in actions]
+    assert audited[-1][2] == "accepted"
 
     board = client.get(f"/api/reports/{year}").json()
     rows = {b["unit_id"]: b for b in board["units"]}
