@@ -9,6 +9,7 @@ from openpyxl.utils import get_column_letter
 
 from geo.plan.vocabulary import (
     PART_TITLES_VI,
+    PROJECT_STATUS_LABELS,
     REPORT_STATE_TITLES_VI,
     STATUS_TITLES_VI,
     TASK_STATUS_TITLES_VI,
@@ -25,11 +26,8 @@ DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 KIND_VI = {"official": "chính thức", "estimate": "ước tính"}
-PROJECT_STATUS_VI = {
-    "proposed": "đề xuất", "planned": "trong quy hoạch", "preparation": "chuẩn bị đầu tư",
-    "site_clearance": "giải phóng mặt bằng", "under_construction": "đang thi công", "completed": "hoàn thành",
-    "suspended": "tạm dừng", "unclear": "chưa rõ", "category": "danh mục",
-}  # fmt: skip
+# the project status labels' one home (geo/plan/vocabulary.py)
+PROJECT_STATUS_VI = {str(s): vi for s, (vi, _, _) in PROJECT_STATUS_LABELS.items()}
 
 
 def _task_status(value: str | None) -> str | None:

@@ -30,6 +30,7 @@ from geo.plan.units import (
     units_for_year,
 )
 from geo.plan.vocabulary import REPORT_STATE_TITLES_VI, ReportState
+from geo.store.units import REFORM_START
 
 EDITABLE = (ReportState.draft.value, ReportState.returned.value)
 MAX_TEXT_CHARS = 4000
@@ -60,7 +61,7 @@ WHERE NOT p.is_category AND (
         p.commune_code IN (SELECT old_code FROM admin_crosswalk WHERE new_code = $1)
         -- or placed on the map inside the unit (approximate places sit inside their commune; the report
         -- carries geometry_quality)
-        OR EXISTS (SELECT 1 FROM admin_unit u WHERE u.code = $1 AND u.valid_from >= DATE '2025-07-01'
+        OR EXISTS (SELECT 1 FROM admin_unit u WHERE u.code = $1 AND u.valid_from >= $4
                    AND ST_Intersects(u.geom, ST_PointOnSurface(p.geom))))))
 """
 
@@ -86,7 +87,7 @@ async def unit_content(conn: asyncpg.Connection, year: int, unit: dict) -> dict:
     )
     day = unit_deadline(year)
     tasks = [with_due(t, day) for t in tasks]
-    projects = await conn.fetchval(_PROJECTS, unit_id, deadline_end(day), unit["kind"])
+    projects = await conn.fetchval(_PROJECTS, unit_id, deadline_end(day), unit["kind"], REFORM_START)
     indicators = []
     for row in await conn.fetch(_TARGET + " WHERE t.responsible_unit = $1 ORDER BY t.target_id", unit_id):
         target = assess(row[0])

@@ -111,5 +111,11 @@ def vocabularies() -> dict:
         "project_statuses": [
             {"value": str(s), "label_vi": vi, "label_en": en, "color": color}
             for s, (vi, en, color) in PROJECT_STATUS_LABELS.items()
-        ]
+        ],
+        # the yearly cycle's lists (each also comes with the list it qualifies, as "statuses"/"states")
+        "target_statuses": [{"value": str(s), "label_vi": STATUS_TITLES_VI[s]} for s in TargetStatus],
+        "plan_parts": [{"value": str(p), "label_vi": PART_TITLES_VI[p]} for p in PlanPart],
+        "task_statuses": [{"value": str(s), "label_vi": TASK_STATUS_TITLES_VI[s]} for s in TaskStatus],
+        "report_states": [{"value": str(s), "label_vi": REPORT_STATE_TITLES_VI[s]} for s in ReportState],
+        "actual_kinds": [str(k) for k in ActualKind],
     }

@@ -26,6 +26,12 @@ const numberVi = (v) =>
   v === null || v === undefined ? "—" : Number(v).toLocaleString("vi-VN", { maximumFractionDigits: 2 });
 const dateVi = (v) => (v ? new Date(v).toLocaleDateString("vi-VN") : "");
 const titleOf = (vocab, id) => vocab.find((x) => x.id === id)?.title_vi ?? id ?? "—";
+// project statuses (labels, colours) and task statuses: GET /api/vocabularies, read once
+let vocab = { project_statuses: [], task_statuses: [] };
+const projectStatus = (value) => vocab.project_statuses.find((s) => s.value === value);
+const projectLabel = (value) => projectStatus(value)?.label_vi ?? "chưa có ghi nhận";
+const projectColor = (value) => projectStatus(value)?.color;
+const taskLabel = (value) => vocab.task_statuses.find((s) => s.value === value)?.label_vi ?? value;
 
 // ------------------------------------------------------------------ tabs
 const loaded = {};
@@ -234,13 +240,13 @@ function renderReport(body) {
         el("td", {}, t.title_vi),
         el("td", {}, t.plan_section),
         el("td", {}, `${t.deadline_text ?? ""}${t.next_due ? ` (${dateVi(t.next_due)})` : ""}${t.overdue ? " — quá hạn" : ""}`),
-        el("td", {}, t.status),
+        el("td", {}, taskLabel(t.status)),
         el("td", {}, t.progress_pct !== null ? `${numberVi(t.progress_pct)} %` : ""),
       ),
     ),
   );
   $("pv-unit-projects").replaceChildren(
-    ...body.projects.map((p) => el("li", {}, `${p.project_id} · ${p.name_vi} — ${p.status_at ?? "chưa có ghi nhận"}`)),
+    ...body.projects.map((p) => el("li", {}, `${p.project_id} · ${p.name_vi} — ${projectLabel(p.status_at)}`)),
   );
   $("pv-unit-indicators").replaceChildren(
     ...body.indicators.map((i) =>
@@ -271,7 +277,7 @@ function drawUnitMap(projects) {
       radius: 7,
       color: "#333",
       weight: 1,
-      fillColor: config.projectStatus[p.status_at] ?? "#bbb",
+      fillColor: projectColor(p.status_at) ?? "#bbb",
       fillOpacity: 0.9,
     })
       .bindTooltip(`${p.project_id} · ${p.name_vi}`)
@@ -350,12 +356,12 @@ async function showDay(day, preloaded) {
         radius: 7,
         color: "#333",
         weight: 1,
-        fillColor: config.projectStatus[f.properties.status] ?? "#ffffff",
+        fillColor: projectColor(f.properties.status) ?? "#ffffff",
         fillOpacity: f.properties.status ? 0.9 : 0.3,
-      }).bindTooltip(`${f.properties.project_id} · ${f.properties.name_vi}: ${f.properties.status ?? "chưa có ghi nhận"}`),
+      }).bindTooltip(`${f.properties.project_id} · ${f.properties.name_vi}: ${projectLabel(f.properties.status)}`),
   }).addTo(historyMap);
   $("pv-day-counts").textContent = Object.entries(body.counts)
-    .map(([k, n]) => `${k === "none" ? "chưa có ghi nhận" : k}: ${n}`)
+    .map(([k, n]) => `${projectLabel(k === "none" ? null : k)}: ${n}`)
     .join(" · ");
   document.body.dataset.asOf = body.as_of;
 }
@@ -370,6 +376,7 @@ async function start() {
       document.body.dataset.ready = "true";
     });
   }
+  vocab = (await getJSON("/api/vocabularies")).body;
   await loadWho();
   const tab = new URLSearchParams(location.hash.slice(1)).get("tab") ?? "targets";
   await showTab(loaders[tab] ? tab : "targets");

@@ -303,3 +303,16 @@ def test_a_2025_units_report_has_the_projects_placed_inside_it(client, acting):
     assert "PRJ-11" in {p["project_id"] for p in report.json()["projects"]}
     # a district does not report after the reform
     assert client.get(f"/api/reports/2025/units/{NA_RI}").status_code == 404
+
+
+def test_the_cycles_vocabularies_are_served_once(client):
+    body = client.get("/api/vocabularies").json()
+    assert [s["value"] for s in body["target_statuses"]] == ["met", "on_track", "behind", "no_data"]
+    assert [s["value"] for s in body["report_states"]] == ["draft", "submitted", "returned", "accepted"]
+    assert body["plan_parts"][0] == {"value": "economy", "label_vi": "Về kinh tế"}
+    assert {s["value"] for s in body["task_statuses"]} == {
+        "not_started",
+        "in_progress",
+        "completed",
+        "cancelled",
+    }
