@@ -8,6 +8,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import register_error_handlers
+from api.logs import RequestContextMiddleware, configure_logging
 from api.responses import OrjsonResponse
 from api.settings import api_settings
 from geo.store.database import create_pool
@@ -45,6 +46,7 @@ async def lifespan(app: FastAPI):
 
 def create_app() -> FastAPI:
     """Build the planview app: API under /api, the map at /, static assets at /static."""
+    configure_logging(api_settings().log_level)
     app = FastAPI(
         title="planview — Quy hoạch tỉnh Bắc Kạn 2021–2030",
         description="OGC API – Features, vector tiles and planning tools over the Bắc Kạn provincial plan.",
@@ -54,6 +56,8 @@ def create_app() -> FastAPI:
     )
     register_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    # outermost: the request id and the access line cover everything inside, gzip included
+    app.add_middleware(RequestContextMiddleware)
     for name in ROUTER_MODULES:
         app.include_router(import_module(name).router)
     app.mount("/static", StaticFiles(directory=REPO_ROOT / "static"), name="static")

@@ -1,7 +1,9 @@
 """API settings (prefix ``PLANVIEW_``)."""
 
+import logging
 from functools import lru_cache
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,9 +14,10 @@ class APISettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    cors_origins: list[str] = []
     pool_min_size: int = 1
     pool_max_size: int = 10
+    # DEBUG, INFO (one access line per request), WARNING, ERROR
+    log_level: str = "INFO"
     # Optional web base map (e.g. OpenStreetMap); off by default: the page must work offline.
     base_tiles_url: str | None = None
     base_tiles_attribution: str | None = None
@@ -22,6 +25,13 @@ class APISettings(BaseSettings):
     cookie_secure: bool = False
     # largest request body accepted (413 beyond), checked before the body is read whole
     max_body_bytes: int = 2 * 1024 * 1024
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in logging.getLevelNamesMapping():
+            raise ValueError(f"PLANVIEW_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR; got {value!r}")
+        return value.upper()
 
 
 class FeaturesSettings(BaseSettings):

@@ -201,7 +201,9 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
+        # logging is planview's (api.logs, configured by the app factory in every worker): JSON lines
+        # on stderr, one access line per request with its id; uvicorn's own access log stays off
+        log_config=None,
         access_log=False,
     )
 

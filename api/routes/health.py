@@ -1,20 +1,27 @@
 """``/healthz``: is the database reachable, which PostGIS, which data version."""
 
-import asyncpg
 from fastapi import APIRouter, Request
 
 from api.responses import OrjsonResponse
 from geo.serve.health import health
+from geo.store.database import CONNECTION_ERRORS, database_unavailable
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="Database reachable, PostGIS version, data version")
 async def healthz(request: Request) -> OrjsonResponse:
-    """Report on the database; 503 when it cannot be reached."""
+    """Report on the database; 503 with Retry-After and the database's error when it cannot be reached."""
     try:
-        async with request.app.state.pool.acquire(timeout=5) as conn:
+        async with request.app.state.pool.acquire() as conn:
             report = await health(conn)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        return OrjsonResponse(status_code=503, content={"status": "unavailable", "database": str(exc)})
+    except CONNECTION_ERRORS as exc:
+        unavailable = database_unavailable(exc)
+        if unavailable is None:
+            raise
+        return OrjsonResponse(
+            status_code=503,
+            content={"status": "unavailable", "database": str(exc) or type(exc).__name__},
+            headers={"Retry-After": str(unavailable.retry_after)},
+        )
     return OrjsonResponse({"status": "ok", "database": "reachable", **report})

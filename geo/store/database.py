@@ -1,10 +1,71 @@
 """Engine and pool lifecycle only: no queries live here."""
 
+import errno
+
 import asyncpg
 import orjson
 from sqlalchemy import Engine, create_engine
 
+from geo.errors import ServiceUnavailable
 from geo.store.settings import DatabaseSettings, database_settings
+
+# What a database that is down, restarting or unreachable raises on the read path (asyncpg).
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, unreachable (ConnectionError and friends); narrowed in database_unavailable
+    TimeoutError,  # connect or pool-acquire timeout
+    asyncpg.PostgresConnectionError,  # connection lost mid-query, the server refused us
+    asyncpg.InterfaceError,  # "connection is closed", "pool is closing"
+    asyncpg.CannotConnectNowError,  # starting up / shutting down (57P03)
+    asyncpg.AdminShutdownError,  # terminated by the administrator (57P01)
+    asyncpg.CrashShutdownError,  # the server crashed (57P02)
+    asyncpg.TooManyConnectionsError,  # max_connections reached (53300)
+)
+_NETWORK_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ECONNRESET,
+    errno.ECONNABORTED,
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.ETIMEDOUT,
+    errno.EPIPE,
+}
+RETRY_AFTER_S = 5
+
+
+def database_unavailable(exc: BaseException) -> ServiceUnavailable | None:
+    """The typed 503 for an error that means "the database cannot be reached"; None for any other error.
+
+    The one place that decides it; the API maps the result to 503 with Retry-After.
+    """
+    if not isinstance(exc, CONNECTION_ERRORS):
+        return None
+    if isinstance(exc, OSError) and not isinstance(exc, ConnectionError | TimeoutError):
+        # asyncpg joins the errors of several addresses into one OSError without an errno
+        if exc.errno not in _NETWORK_ERRNOS and not (exc.errno is None and "connect" in str(exc).lower()):
+            return None
+    if isinstance(exc, asyncpg.InterfaceError) and not ("closed" in str(exc) or "closing" in str(exc)):
+        return None
+    what = str(exc) or type(exc).__name__
+    return ServiceUnavailable(f"the database is unavailable ({what}); try again shortly", RETRY_AFTER_S)
+
+
+class Pool:
+    """asyncpg's pool with a bounded wait for a connection, so a database that is down fails fast.
+
+    Everything else is asyncpg's own pool (a dead connection is replaced on its next acquire, so the
+    pool recovers by itself once the database is back).
+    """
+
+    def __init__(self, pool: asyncpg.Pool, acquire_timeout: float):
+        self.pool = pool
+        self.acquire_timeout = acquire_timeout
+
+    def acquire(self, *, timeout: float | None = None):
+        """A pooled connection (``async with``); TimeoutError after ``acquire_timeout`` seconds."""
+        return self.pool.acquire(timeout=timeout if timeout is not None else self.acquire_timeout)
+
+    def __getattr__(self, name: str):
+        return getattr(self.pool, name)
 
 
 def make_engine(settings: DatabaseSettings | None = None) -> Engine:
@@ -26,13 +87,16 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 async def create_pool(
     settings: DatabaseSettings | None = None, min_size: int = 1, max_size: int = 10
-) -> asyncpg.Pool:
-    """An asyncpg pool for the HTTP read path."""
+) -> Pool:
+    """An asyncpg pool for the HTTP path, with connect, acquire and statement time limits."""
     settings = settings or database_settings()
-    return await asyncpg.create_pool(
+    pool = await asyncpg.create_pool(
         settings.url,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
         max_inactive_connection_lifetime=300,
+        timeout=settings.db_connect_timeout,
+        command_timeout=settings.db_command_timeout,
     )
+    return Pool(pool, settings.pool_acquire_timeout)

@@ -67,13 +67,61 @@ def resolve_data_dir(wanted: Path) -> Path:
     return Path("/var/tmp") / f"planview-pg-{digest}" / wanted.name
 
 
+def _process_alive(pid: int) -> bool:
+    # A killed postmaster stays a zombie where PID 1 does not reap (containers, micro-VMs); kill(pid, 0)
+    # and so pg_ctl still see it, but it is dead.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _lock_file(cluster: Cluster) -> tuple[int, int | None] | None:
+    """The postmaster pid and shared-memory id named by ``postmaster.pid``; None without one."""
+    try:
+        lines = (cluster.data_dir / "postmaster.pid").read_text().splitlines()
+    except FileNotFoundError:
+        return None
+    shmid = int(lines[6].split()[1]) if len(lines) > 6 and len(lines[6].split()) == 2 else None
+    return int(lines[0]), shmid
+
+
+def _shared_memory_in_use(shmid: int | None) -> bool:
+    # PostgreSQL's own test for a crashed cluster's backends: still attached to its SysV segment.
+    if shmid is None:
+        return False
+    try:
+        rows = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    except OSError:
+        return True  # cannot tell: let PostgreSQL decide
+    for row in rows:
+        fields = row.split()
+        if int(fields[1]) == shmid:
+            return int(fields[6]) > 0
+    return False
+
+
 def is_running(cluster: Cluster) -> bool:
     """True when the cluster's postmaster answers."""
-    if not (cluster.data_dir / "postmaster.pid").exists():
+    lock = _lock_file(cluster)
+    if lock is None or not _process_alive(lock[0]):
         return False
     return (
         _as_postgres([str(cluster.pg_bin / "pg_ctl"), "-D", str(cluster.data_dir), "status"]).returncode == 0
     )
+
+
+def _clear_stale_lock(cluster: Cluster) -> None:
+    """Remove the lock file of a postmaster that died (kill -9, crash) once none of its backends is left."""
+    lock = _lock_file(cluster)
+    if lock is None or _process_alive(lock[0]):
+        return
+    if _shared_memory_in_use(lock[1]):
+        raise EmbeddedDatabaseError(
+            f"the crashed postmaster's backends (PID {lock[0]}) are still running; try again in a moment"
+        )
+    (cluster.data_dir / "postmaster.pid").unlink(missing_ok=True)
 
 
 def initdb(cluster: Cluster) -> None:
@@ -114,6 +162,7 @@ def start(cluster: Cluster, fast: bool = False) -> bool:
         return False
     if not (cluster.data_dir / "PG_VERSION").exists():
         initdb(cluster)
+    _clear_stale_lock(cluster)
     options = f"-p {cluster.port} -k /tmp -c listen_addresses=127.0.0.1"
     if fast:
         # throwaway test clusters: durability buys nothing there

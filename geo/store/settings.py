@@ -23,6 +23,12 @@ class DatabaseSettings(BaseSettings):
     db_name: str = "planview"
     # newest installed PostgreSQL with PostGIS 3 (Debian 12: /usr/lib/postgresql/15/bin)
     pg_bin: Path = Field(default_factory=default_pg_bin)
+    # Time limits of the HTTP path's pool, in seconds: a database that is down gives a 503 in about
+    # db_connect_timeout, a pool that stays busy gives one after pool_acquire_timeout, and no statement
+    # runs past db_command_timeout.
+    db_connect_timeout: float = 1.5
+    pool_acquire_timeout: float = 5.0
+    db_command_timeout: float = 60.0
 
     @property
     def embedded(self) -> bool:

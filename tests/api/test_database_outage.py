@@ -1,0 +1,223 @@
+"""PostgreSQL killed (-9) under live traffic: 503 JSON with Retry-After at once, then recovery by itself.
+
+The module runs its own cluster (not the session's) and a real ``planview serve`` over HTTP.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from geo.store import embedded_pg
+from geo.store.settings import DatabaseSettings
+from tests.conftest import _free_port, migrate_to_head
+
+URLS = (
+    "/healthz",
+    "/api/collections/projects/items?limit=5",
+    "/api/here?lon=105.83&lat=22.15",
+    "/api/search?q=ba%20be",
+    "/api/projects/PRJ-01",
+)
+CLIENTS = 4
+WITHIN_S = 2.0
+
+
+@dataclass
+class Answer:
+    """One response as a client saw it."""
+
+    started: float
+    seconds: float
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+class Traffic:
+    """A few clients looping over the URLs until stopped, recording every answer."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.answers: list[Answer] = []
+        self.failures: list[str] = []
+        self.changed = threading.Condition()
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(CLIENTS)]
+
+    def __enter__(self):
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+
+    def _run(self, offset: int) -> None:
+        with httpx.Client(base_url=self.base, timeout=10) as client:
+            i = offset
+            while not self.stopping.is_set():
+                url = URLS[i % len(URLS)]
+                i += 1
+                started = time.monotonic()
+                try:
+                    response = client.get(url)
+                except httpx.HTTPError as exc:  # a reset or a hang is what this test must not see
+                    with self.changed:
+                        self.failures.append(f"{url}: {type(exc).__name__}: {exc}")
+                        self.changed.notify_all()
+                    continue
+                answer = Answer(
+                    started,
+                    time.monotonic() - started,
+                    url,
+                    response.status_code,
+                    response.headers,
+                    response.content,
+                )
+                with self.changed:
+                    self.answers.append(answer)
+                    self.changed.notify_all()
+
+    def wait_for(self, predicate, timeout: float, what: str) -> None:
+        """Block until ``predicate(answers)`` holds (woken by each new answer)."""
+        with self.changed:
+            if not self.changed.wait_for(lambda: predicate(self.answers), timeout=timeout):
+                statuses = [a.status for a in self.answers[-20:]]
+                raise AssertionError(f"{what}: not within {timeout} s (last statuses {statuses})")
+
+
+@pytest.fixture(scope="module")
+def own_cluster() -> Iterator[embedded_pg.Cluster]:
+    workdir = Path(tempfile.mkdtemp(prefix="planview-outage-", dir="/tmp"))
+    cluster = embedded_pg.Cluster(data_dir=workdir / "data", port=_free_port())
+    embedded_pg.start(cluster, fast=True)
+    try:
+        yield cluster
+    finally:
+        embedded_pg.stop(cluster)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def server(own_cluster) -> Iterator[str]:
+    from geo.ingest.load import load_all
+    from geo.store.database import make_engine
+
+    url = own_cluster.url("planview")
+    with psycopg.connect(own_cluster.url(), autocommit=True) as conn:
+        conn.execute('CREATE DATABASE "planview" TEMPLATE template1')
+    migrate_to_head(url)
+    engine = make_engine(DatabaseSettings(database_url=url))
+    load_all(engine)
+    engine.dispose()
+
+    port = _free_port()
+    env = dict(os.environ, PLANVIEW_DATABASE_URL=url, PLANVIEW_PORT=str(port), PLANVIEW_LOG_LEVEL="INFO")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("planview")), "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # the server says when it is ready (uvicorn's startup line, through our JSON logger)
+    ready = False
+    for line in process.stderr:
+        if "Application startup complete" in line:
+            ready = True
+            break
+    assert ready, "planview serve did not start"
+    drain = threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True)
+    drain.start()
+    yield f"http://127.0.0.1:{port}"
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def _postmaster_pid(cluster: embedded_pg.Cluster) -> int:
+    return int((cluster.data_dir / "postmaster.pid").read_text().splitlines()[0])
+
+
+def _restart(cluster: embedded_pg.Cluster, timeout: float = 60) -> None:
+    # The killed postmaster's children may still hold its shared memory for a moment; pg_ctl then
+    # refuses to start, so try again until they are gone.
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            embedded_pg.start(cluster, fast=True)
+            return
+        except (embedded_pg.EmbeddedDatabaseError, psycopg.OperationalError):
+            if time.monotonic() > deadline:
+                raise
+
+
+def test_a_killed_database_gives_503_json_with_retry_after_and_the_server_recovers(server, own_cluster):
+    with Traffic(server) as traffic:
+        traffic.wait_for(lambda a: sum(x.status == 200 for x in a) >= 2 * len(URLS), 60, "traffic flowing")
+        assert {a.status for a in traffic.answers} == {200}, "all is well before the outage"
+
+        killed_at = time.monotonic()
+        os.kill(_postmaster_pid(own_cluster), signal.SIGKILL)
+        traffic.wait_for(
+            lambda a: sum(x.status == 503 and x.started > killed_at for x in a) >= 4 * len(URLS),
+            30,
+            "503s during the outage",
+        )
+        health = httpx.get(f"{server}/healthz", timeout=10)
+        restarted_at = time.monotonic()
+        _restart(own_cluster)
+        back_at = time.monotonic()
+        traffic.wait_for(
+            lambda a: sum(x.status == 200 and x.started > back_at for x in a) >= 2 * len(URLS),
+            60,
+            "recovery after the restart",
+        )
+
+    assert traffic.failures == [], "no connection reset or client timeout, ever"
+    during = [a for a in traffic.answers if killed_at < a.started < restarted_at]
+    assert during
+    first_ok = min(a.started + a.seconds for a in traffic.answers if a.started > back_at and a.status == 200)
+    slowest_ms = max(a.seconds for a in during) * 1000
+    print(
+        f"outage: {len(during)} answers in {restarted_at - killed_at:.1f} s, "
+        f"{sum(a.status == 503 for a in during)} × 503, slowest {slowest_ms:.0f} ms; restart took "
+        f"{back_at - restarted_at:.1f} s, first 200 {(first_ok - back_at) * 1000:.0f} ms after it"
+    )
+    for answer in during:
+        # a request already inside the database when it died may still have finished; all others 503
+        assert answer.status in (200, 503), (answer.url, answer.status, answer.body[:200])
+        assert answer.seconds < WITHIN_S, (answer.url, answer.seconds)
+        if answer.status == 503:
+            assert answer.headers["content-type"] == "application/json"
+            assert int(answer.headers["retry-after"]) > 0
+            assert answer.headers["x-request-id"]
+    first_503 = min(a.started for a in during if a.status == 503)
+    assert all(a.status == 503 for a in during if a.started > first_503 + 0.5)
+    items = next(a for a in during if a.url.startswith("/api/collections") and a.status == 503)
+    assert httpx.Response(503, content=items.body).json()["code"] == "ServiceUnavailable"
+
+    assert health.status_code == 503
+    assert health.headers["retry-after"]
+    assert health.json()["status"] == "unavailable"
+    assert health.json()["database"]  # the database's error, e.g. "Connect call failed"
+
+    after = httpx.get(f"{server}/healthz", timeout=10)
+    assert after.status_code == 200 and after.json()["status"] == "ok"
