@@ -11,6 +11,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
 def _lint(config: Path) -> subprocess.CompletedProcess:
+    assert LINT_IMPORTS.exists(), "import-linter is missing from the venv: run `make setup-test`"
     return subprocess.run(
         [str(LINT_IMPORTS), "--no-cache", "--no-logo", str(config)],
         cwd=REPO_ROOT,
