@@ -13,7 +13,7 @@ import orjson
 
 from api.errors import internal_error_response
 
-REQUEST_ID_HEADER = "x-request-id"
+REQUEST_ID_HEADER = b"x-request-id"
 # An id a client or proxy sends is kept when it is a plain token; anything else gets a fresh one, so no
 # header or log line ever carries what a caller smuggled in.
 _GOOD_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -76,7 +76,7 @@ def configure_logging(level: str = "INFO") -> None:
 
 def _request_id(scope) -> str:
     for name, value in scope["headers"]:
-        if name == b"x-request-id":
+        if name == REQUEST_ID_HEADER:
             text = value.decode("latin-1")
             if _GOOD_REQUEST_ID.match(text):
                 return text
@@ -112,7 +112,7 @@ class RequestContextMiddleware:
                 response_started = True
                 status = message["status"]
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message["headers"], (REQUEST_ID_HEADER, request_id.encode())]
             await send(message)
 
         try:

@@ -1,11 +1,6 @@
-"""Database health and the data version."""
+"""Database health: versions of PostgreSQL and PostGIS, and the data version."""
 
 import asyncpg
-
-
-async def data_version(conn: asyncpg.Connection) -> int:
-    """The current data version (bumped by every load, import and edit)."""
-    return await conn.fetchval("SELECT version FROM data_version WHERE id = 1")
 
 
 async def health(conn: asyncpg.Connection) -> dict:
