@@ -31,6 +31,7 @@ URLS = (
     "/api/projects/PRJ-01",
 )
 CLIENTS = 4
+SERVER_LOG: list[str] = []  # the server's JSON log lines, to show what went wrong
 WITHIN_S = 2.0
 
 
@@ -138,11 +139,12 @@ def server(own_cluster) -> Iterator[str]:
     # the server says when it is ready (uvicorn's startup line, through our JSON logger)
     ready = False
     for line in process.stderr:
+        SERVER_LOG.append(line)
         if "Application startup complete" in line:
             ready = True
             break
-    assert ready, "planview serve did not start"
-    drain = threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True)
+    assert ready, f"planview serve did not start: {''.join(SERVER_LOG)[-3000:]}"
+    drain = threading.Thread(target=lambda: SERVER_LOG.extend(process.stderr), daemon=True)
     drain.start()
     yield f"http://127.0.0.1:{port}"
     process.send_signal(signal.SIGINT)
@@ -203,7 +205,8 @@ def test_a_killed_database_gives_503_json_with_retry_after_and_the_server_recove
     )
     for answer in during:
         # a request already inside the database when it died may still have finished; all others 503
-        assert answer.status in (200, 503), (answer.url, answer.status, answer.body[:200])
+        errors = [line for line in SERVER_LOG if '"planview.error"' in line]
+        assert answer.status in (200, 503), (answer.url, answer.status, answer.body[:200], errors[:2])
         assert answer.seconds < WITHIN_S, (answer.url, answer.seconds)
         if answer.status == 503:
             assert answer.headers["content-type"] == "application/json"
