@@ -19,6 +19,8 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,  # terminated by the administrator (57P01)
     asyncpg.CrashShutdownError,  # the server crashed (57P02)
     asyncpg.TooManyConnectionsError,  # max_connections reached (53300)
+    # a connection the server dropped mid-operation, reused before asyncpg noticed; narrowed below
+    asyncpg.InternalClientError,
 )
 _NETWORK_ERRNOS = {
     errno.ECONNREFUSED,
@@ -44,6 +46,8 @@ def database_unavailable(exc: BaseException) -> ServiceUnavailable | None:
         if exc.errno not in _NETWORK_ERRNOS and not (exc.errno is None and "connect" in str(exc).lower()):
             return None
     if isinstance(exc, asyncpg.InterfaceError) and not ("closed" in str(exc) or "closing" in str(exc)):
+        return None
+    if isinstance(exc, asyncpg.InternalClientError) and "another operation" not in str(exc):
         return None
     what = str(exc) or type(exc).__name__
     return ServiceUnavailable(f"the database is unavailable ({what}); try again shortly", RETRY_AFTER_S)
