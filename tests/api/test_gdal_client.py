@@ -7,10 +7,9 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from sqlalchemy import text
 
@@ -44,25 +43,23 @@ def server(database_url) -> Iterator[str]:
             "127.0.0.1",
             "--port",
             str(port),
-            "--log-level",
-            "warning",
         ],
         cwd=REPO_ROOT,
         env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                pytest.fail("uvicorn exited")
-            time.sleep(0.1)
+        # the server says when it is ready (uvicorn's startup line, through planview's JSON logger)
+        log = []
+        for line in process.stderr:
+            log.append(line)
+            if "Application startup complete" in line:
+                break
         else:
-            pytest.fail("uvicorn did not answer /healthz")
+            pytest.fail(f"uvicorn exited: {''.join(log)[-2000:]}")
+        threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
         yield f"{base}/api"
     finally:
         process.terminate()

@@ -9,7 +9,8 @@ Use in any tests/maps module::
         assert page.pv_external_requests() == []   # every request stayed on 127.0.0.1
 
 ``open_page`` records every request (``page.pv_requests``), console errors and page errors
-(``page.pv_errors``) and responses (``page.pv_responses``).
+(``page.pv_errors``) and responses (``page.pv_responses``). Tests wait for the page's events, never
+for a fixed time: ``map_idle(page)`` after anything that moves the map or opens a card.
 """
 
 import shutil
@@ -40,6 +41,60 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# Resolves once the map is at rest: no pan or zoom animation running, no tile layer loading, every
+# finite CSS transition (popup fades, the panel sliding) finished, and two frames painted after that.
+MAP_IDLE_JS = """() => new Promise((resolve) => {
+  const map = map_planview;
+  const busy = () => {
+    if ((map._panAnim && map._panAnim._inProgress) || map._animatingZoom) return true;
+    let loading = false;
+    map.eachLayer((layer) => { if (layer.isLoading && layer.isLoading()) loading = true; });
+    return loading;
+  };
+  const step = () => {
+    if (busy()) { requestAnimationFrame(step); return; }
+    const running = document.getAnimations()
+      .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+    Promise.all(running.map((a) => a.finished.catch(() => null))).then(() =>
+      requestAnimationFrame(() => requestAnimationFrame(() => (busy() ? step() : resolve()))));
+  };
+  step();
+})"""
+
+
+def map_idle(page) -> None:
+    """Wait until the map has finished moving, loading and animating (a click now lands where aimed)."""
+    page.evaluate(MAP_IDLE_JS)
+
+
+def move_map(page, lat: float, lon: float, zoom: int) -> None:
+    """Centre the map without animation and wait until it is at rest."""
+    # void: setView returns the map, which Playwright would spend seconds serialising
+    page.evaluate(f"void map_planview.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
+    map_idle(page)
+
+
+class _Server:
+    """uvicorn's server that says when it has started (an event, not a poll)."""
+
+    def __init__(self, config):
+        import uvicorn
+
+        class Server(uvicorn.Server):
+            async def startup(inner, sockets=None):
+                await super().startup(sockets=sockets)
+                self.started.set()
+
+        self.started = threading.Event()
+        self.server = Server(config)
+
+    def run(self) -> None:
+        try:
+            self.server.run()
+        finally:
+            self.started.set()  # a failed start must not leave the fixture waiting
+
+
 @pytest.fixture(scope="module")
 def live_server(database_url) -> Iterator[str]:
     """The planview app under uvicorn on a free loopback port; yields its base URL."""
@@ -49,16 +104,13 @@ def live_server(database_url) -> Iterator[str]:
 
     port = _free_port()
     config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
+    server = _Server(config)
     thread = threading.Thread(target=server.run, name="planview-uvicorn", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
+    if not server.started.wait(timeout=30) or not server.server.started:
+        raise RuntimeError("uvicorn did not start")
     yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
+    server.server.should_exit = True
     thread.join(timeout=10)
 
 

@@ -7,6 +7,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from tests.maps.conftest import map_idle
+
 pytestmark = pytest.mark.browser
 
 
@@ -116,7 +118,7 @@ def test_map_card_opens_the_panel_card_even_with_the_panel_closed(live_server, o
     detail.locator("form.pv-status-form").wait_for()
     assert not page.evaluate("document.body.classList.contains('pv-panel-closed')")
     assert detail.is_visible()
-    page.wait_for_timeout(300)  # the panel slides in
+    map_idle(page)  # the panel has slid in
     page.screenshot(path=str(output_dir / "viewer_status_card.png"))
 
 

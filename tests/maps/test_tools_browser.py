@@ -9,8 +9,21 @@ import pytest
 from sqlalchemy import text
 
 from geo.analysis import rules, screening
+from tests.maps.conftest import map_idle, move_map
 
 pytestmark = pytest.mark.browser
+
+# Leaflet.draw ignores a click for 50 ms after each vertex (its own timer, started after the vertex
+# event); this resolves on the first task after that timer, so the next click counts.
+_VERTEX_READY_JS = """void (window.pvVertex = new Promise((resolve) =>
+  map_planview.once('draw:drawvertex', () => queueMicrotask(() => setTimeout(resolve, 50)))))"""
+
+
+def add_vertex(page, x: float, y: float) -> None:
+    """Click one vertex of the shape being drawn and wait until the tool takes the next one."""
+    page.evaluate(_VERTEX_READY_JS)
+    page.mouse.click(x, y)
+    page.evaluate("window.pvVertex")
 
 
 @pytest.fixture(scope="module")
@@ -110,16 +123,16 @@ def test_drawing_a_footprint_screens_it_without_leaving_the_tool(live_server, op
     page = open_page("/?view=planner")
     here_requests = []
     page.on("request", lambda r: here_requests.append(r.url) if "/api/here" in r.url else None)
-    page.evaluate(f"void map_planview.setView([{lat}, {lon}], 13, {{animate: false}})")
-    page.wait_for_timeout(500)  # a click a few ms after a programmatic move is lost; a person is slower
+    move_map(page, lat, lon, 13)
     box = page.locator(".folium-map").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.locator("#pv-screening .pv-draw").click()
     corners = [(cx - 60, cy - 40), (cx + 60, cy - 40), (cx + 60, cy + 40), (cx - 60, cy + 40)]
     for x, y in corners:
-        page.mouse.click(x, y)
-        page.wait_for_timeout(150)
-    page.mouse.click(*corners[0])  # back on the first vertex closes the shape
+        add_vertex(page, x, y)
+    # back on the first vertex closes the shape, and the map then zooms onto it
+    page.evaluate("void (window.pvMoveEnd = new Promise((r) => map_planview.once('moveend', r)))")
+    page.mouse.click(*corners[0])
     verdict = page.locator("#pv-screening .pv-screen-result [data-verdict]")
     verdict.wait_for()
     assert verdict.get_attribute("data-verdict") == "conflicts"  # it lies in the Ba Bể park core
@@ -127,7 +140,8 @@ def test_drawing_a_footprint_screens_it_without_leaving_the_tool(live_server, op
     assert page.locator('#pv-tabs [data-tab="tools"]').get_attribute("aria-selected") == "true"
     assert here_requests == []
     # and once drawn, a click on the map asks "what is here" again (east of the province: no feature there)
-    page.wait_for_timeout(500)  # the zoom onto the drawn footprint ends first
+    page.evaluate("window.pvMoveEnd")  # the zoom onto the drawn footprint ends first
+    map_idle(page)
     page.evaluate("void map_planview.setView([22.2, 106.3], 9, {animate: false})")
     x, y = page.evaluate(
         "(() => { const p = map_planview.latLngToContainerPoint([22.2, 106.45]); return [p.x, p.y]; })()"

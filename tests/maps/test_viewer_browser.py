@@ -7,6 +7,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from tests.maps.conftest import map_idle, move_map
+
 pytestmark = pytest.mark.browser
 
 
@@ -19,9 +21,7 @@ def visible_project_count(page) -> int:
 
 def screen_point(page, lon: float, lat: float, zoom: int = 12) -> tuple[float, float]:
     """Centre the map on a place at ``zoom``; return where it is on the screen."""
-    # void: setView returns the map, which Playwright would spend seconds serialising
-    page.evaluate(f"void map_planview.setView([{lat}, {lon}], {zoom}, {{animate: false}})")
-    page.wait_for_timeout(300)  # a click a few ms after a programmatic move can be lost; a person is slower
+    move_map(page, lat, lon, zoom)
     box = page.locator(".folium-map").bounding_box()
     point = page.evaluate(
         f"(() => {{ const p = map_planview.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
@@ -208,7 +208,7 @@ def test_a_zone_card_opened_from_the_list_is_wholly_in_sight(live_server, open_p
         page.click(f'#pv-zone-list li[data-zone="{zone_id}"] .pv-link')
         card = page.locator(f'.leaflet-popup .pv-zone-card[data-zone="{zone_id}"]')
         card.wait_for()
-        page.wait_for_timeout(700)  # past the zoom animation (250 ms) and the previous card's fade-out
+        map_idle(page)  # past the zoom, the card's auto-pan and the previous card's fade-out
         card_box, map_box = card.bounding_box(), page.locator(".folium-map").bounding_box()
         assert card_box["y"] >= map_box["y"], zone_id
         assert card_box["y"] + card_box["height"] <= map_box["y"] + map_box["height"], zone_id
