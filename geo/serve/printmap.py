@@ -29,6 +29,8 @@ SCALE_BAR_M = (100, 200, 250, 500, 1_000, 2_000, 2_500, 5_000, 10_000, 20_000, 2
 SIMPLIFY_MM = 0.15  # below what a printer resolves
 MAX_FEATURES_PER_LAYER = 20_000
 MAX_LAYERS = 20
+# Where a print may look (lon/lat): around Viet Nam, where the VN-2000 TM-3 grid means something.
+PRINT_AREA = (100.0, 5.0, 112.0, 27.0)
 
 # The base drawn under every print, bottom to top (collection ids of the read path).
 BASE_LAYERS = ("provinces", "communes", "districts", "rivers", "national_roads", "settlements")
@@ -87,6 +89,15 @@ class PrintRequest:
         box = _numbers(bbox, 4, "bbox", "w,s,e,n (lon/lat)") if bbox else None
         if box and not (-180 <= box[0] < box[2] <= 180 and -90 <= box[1] < box[3] <= 90):
             raise InvalidParameter(f"bbox must be w,s,e,n in degrees with w < e and s < n; got {bbox!r}")
+        w, s, e, n = PRINT_AREA
+        if point and not (w <= point[0] <= e and s <= point[1] <= n):
+            raise InvalidParameter(
+                f"center must lie within lon {w:g}..{e:g}, lat {s:g}..{n:g} (VN-2000); got {center!r}"
+            )
+        if box and not (w <= box[0] and box[2] <= e and s <= box[1] and box[3] <= n):
+            raise InvalidParameter(
+                f"bbox must lie within lon {w:g}..{e:g}, lat {s:g}..{n:g} (VN-2000); got {bbox!r}"
+            )
         keys = tuple(dict.fromkeys(k.strip() for k in (layers or "").split(",") if k.strip()))
         if len(keys) > MAX_LAYERS:
             raise InvalidParameter(f"at most {MAX_LAYERS} layers per print; got {len(keys)}")

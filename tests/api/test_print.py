@@ -98,6 +98,8 @@ def test_layout_in_english_and_fit(client):
         ({"layers": "no_such_layer"}, 400, "no_such_layer"),
         ({"sheet": "P99"}, 404, "P99"),
         ({"lang": "fr"}, 400, "lang"),
+        ({"center": "180,90", "scale": "250000"}, 400, "center"),  # outside VN-2000's area: no PROJ error
+        ({"bbox": "-180,-90,180,90"}, 400, "bbox"),
     ],
 )
 def test_bad_print_parameters_are_named(client, params, status, names):
