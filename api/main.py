@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from api.errors import register_error_handlers
 from api.logs import RequestContextMiddleware, configure_logging
 from api.responses import OrjsonResponse
+from api.security import SecurityMiddleware
 from api.settings import api_settings
 from geo.store.database import create_pool
 from geo.store.settings import REPO_ROOT
@@ -30,6 +31,7 @@ ROUTER_MODULES = (
     "api.routes.printing",
     "api.routes.monitoring",
     "api.routes.pages",
+    "api.routes.docs",
 )
 
 
@@ -53,9 +55,14 @@ def create_app() -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
         default_response_class=OrjsonResponse,
+        # /docs is served from the vendored Swagger UI (api.routes.docs); FastAPI's own pages load a CDN
+        docs_url=None,
+        redoc_url=None,
     )
     register_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
+    # headers on every response (errors included), bodies over the limit refused unread
+    app.add_middleware(SecurityMiddleware)
     # outermost: the request id and the access line cover everything inside, gzip included
     app.add_middleware(RequestContextMiddleware)
     for name in ROUTER_MODULES:

@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 from starlette.responses import JSONResponse, Response
 
+from geo.store.cells import safe_cell  # the one CSV cell rule, shared with geo's streamed CSV
+
 
 class OrjsonResponse(JSONResponse):
     """A JSON response rendered by orjson: fast, UTF-8, datetimes and decimals handled."""
@@ -27,7 +29,7 @@ def _fallback(value: Any) -> Any:
 
 
 def csv_download(rows: Iterable[dict], columns: list[str], filename: str) -> Response:
-    """A CSV attachment in UTF-8 with a BOM, so spreadsheet programs read the Vietnamese names."""
+    """A CSV attachment in UTF-8 with a BOM (spreadsheets read the Vietnamese), no cell a formula."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
@@ -37,13 +39,3 @@ def csv_download(rows: Iterable[dict], columns: list[str], filename: str) -> Res
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value

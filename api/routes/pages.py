@@ -2,9 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from api.security import with_nonce
 from api.settings import api_settings
 from maps.page import LANGUAGES, VIEWS, PageRequest, build_page
 
@@ -29,9 +30,11 @@ def page_request(
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def map_page(parsed: Annotated[tuple[PageRequest, list[str]], Depends(page_request)]) -> HTMLResponse:
+async def map_page(
+    http: Request, parsed: Annotated[tuple[PageRequest, list[str]], Depends(page_request)]
+) -> HTMLResponse:
     """The Folium/Leaflet viewer."""
     request, notices = parsed
     settings = api_settings()
     page = build_page(request, settings.base_tiles_url, settings.base_tiles_attribution, notices=notices)
-    return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
+    return HTMLResponse(with_nonce(http, page), headers={"Cache-Control": "no-cache"})

@@ -28,6 +28,7 @@ from geo.errors import PayloadTooLarge
 from geo.serve.catalog import Collection
 from geo.serve.crs import OutputCrs
 from geo.serve.features import ItemsQuery, _order_sql, _where_sql
+from geo.store.cells import safe_cell
 from geo.store.settings import REPO_ROOT
 
 # Rows per cursor fetch and per append to the file.
@@ -270,7 +271,7 @@ async def build_file(
     mapping = io.StringIO()
     writer = csv.writer(mapping, lineterminator="\r\n")
     writer.writerow(["dbf_field", "property"])
-    writer.writerows((s, n) for n, s in short.items())
+    writer.writerows((safe_cell(s), safe_cell(n)) for n, s in short.items())
     (folder / f"{collection.id}_fields.csv").write_text(mapping.getvalue(), encoding="utf-8")
     path = workdir / f"{collection.id}.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:

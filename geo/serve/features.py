@@ -10,6 +10,7 @@ import asyncpg
 from geo.errors import InvalidParameter, NotFound
 from geo.serve.catalog import Collection
 from geo.serve.crs import CRS84, OutputCrs, geometry_sql
+from geo.store.cells import safe_cell
 
 # json_build_object takes at most 100 arguments (50 key/value pairs).
 _PAIRS_PER_CALL = 50
@@ -267,12 +268,12 @@ async def items_csv(
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["id", *names, "geometry_wkt"])
+    writer.writerow(["id", *(safe_cell(name) for name in names), "geometry_wkt"])
     yield buffer.getvalue().encode()
     async with conn.transaction(readonly=True):
         cursor = await conn.cursor(sql, *args)
         while rows := await cursor.fetch(CURSOR_CHUNK):
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\r\n")
-            writer.writerows(tuple(r) for r in rows)
+            writer.writerows(tuple(safe_cell(v) for v in r) for r in rows)
             yield buffer.getvalue().encode()

@@ -80,7 +80,8 @@ export async function loadBase(ctx) {
       // The shipped places are few: their names stay readable at province scale.
       layer.eachLayer((marker) => {
         const name = marker.feature?.properties?.name;
-        if (name) marker.bindTooltip(name, { permanent: true, direction: "right", className: "pv-place-label", interactive: false });
+        // an element, not the string: Leaflet would parse a string as HTML, and imported names are data
+        if (name) marker.bindTooltip(h("span", {}, String(name)), { permanent: true, direction: "right", className: "pv-place-label", interactive: false });
       });
     }
     layer.addTo(group);
