@@ -13,6 +13,7 @@ Use in any tests/maps module::
 for a fixed time: ``map_idle(page)`` after anything that moves the map or opens a card.
 """
 
+import json
 import shutil
 import socket
 import threading
@@ -127,6 +128,32 @@ def chromium():
         browser.close()
 
 
+def _wait_without_eval(page):
+    """page.wait_for_function for a page whose CSP forbids eval (Playwright's own one compiles the
+    predicate with eval in the page): the predicate is polled once per animation frame instead."""
+
+    def wait_for_function(expression: str, arg=None, timeout: float = 20_000, **_ignored):
+        text = expression.strip()
+        return page.evaluate(
+            f"""async ([arg, timeout]) => {{
+                const predicate = () => {{
+                    const v = ({text});
+                    return typeof v === "function" ? v(arg) : v;
+                }};
+                const end = performance.now() + timeout;
+                for (;;) {{
+                    const value = await predicate();
+                    if (value) return value;
+                    if (performance.now() > end) throw new Error("timed out: " + {json.dumps(text)});
+                    await new Promise((resolve) => requestAnimationFrame(resolve));
+                }}
+            }}""",
+            [arg, timeout],
+        )
+
+    return wait_for_function
+
+
 @pytest.fixture
 def open_page(chromium, live_server):
     """open_page(path, width=1280, height=800) → a ready Playwright page that records its traffic."""
@@ -151,6 +178,7 @@ def open_page(chromium, live_server):
             ]
 
         page.pv_external_requests = external_requests
+        page.wait_for_function = _wait_without_eval(page)
         page.pv_started = time.perf_counter()
         page.goto(live_server + path, wait_until="networkidle")
         page.wait_for_selector("body[data-ready=true]", timeout=20_000)
