@@ -47,7 +47,15 @@ class Accounts:
             finally:
                 await conn.close()
 
-        return asyncio.run(main())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(main())
+        # a loop already runs in this thread (Playwright's sync API in a browser test): use another thread
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, main()).result()
 
     def add(self, username: str, role: str, units=(), password: str = PASSWORD, name: str | None = None):
         """An account (created once per module; a second call returns the same)."""
