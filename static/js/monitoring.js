@@ -231,6 +231,8 @@ function renderReport(body) {
   $("pv-unit-state").textContent = `${body.unit.name_vi} · năm ${body.year} · ${state}${late} · hạn ${dateVi(body.deadline)} (${due})`;
   $("pv-unit-state").dataset.state = body.state;
   if (body.return_reason && body.state === "returned") $("pv-unit-state").append(el("div", {}, `Lý do trả lại: ${body.return_reason}`));
+  // the lead unit's officer updates a task (the server checks it again); others see the status
+  const canEdit = body.editable && who?.role === "officer" && (who.units ?? []).includes(body.unit.unit_id);
   const tasks = $("pv-unit-tasks").tBodies[0];
   tasks.replaceChildren(
     ...body.tasks.map((t) =>
@@ -240,7 +242,7 @@ function renderReport(body) {
         el("td", {}, t.title_vi),
         el("td", {}, t.plan_section),
         el("td", {}, `${t.deadline_text ?? ""}${t.next_due ? ` (${dateVi(t.next_due)})` : ""}${t.overdue ? " — quá hạn" : ""}`),
-        el("td", {}, taskLabel(t.status)),
+        el("td", { "data-status": t.status }, canEdit ? taskEditor(t) : taskLabel(t.status)),
         el("td", {}, t.progress_pct !== null ? `${numberVi(t.progress_pct)} %` : ""),
       ),
     ),
@@ -264,6 +266,32 @@ function renderReport(body) {
     ...body.events.map((e) => el("li", {}, `${new Date(e.at).toLocaleString("vi-VN")} · ${e.actor} · ${e.action}${e.note ? ` · ${e.note}` : ""}`)),
   );
   drawUnitMap(body.projects);
+}
+
+function taskEditor(task) {
+  const select = el(
+    "select",
+    { "aria-label": "trạng thái" },
+    vocab.task_statuses.map((s) => el("option", { value: s.value }, s.label_vi)),
+  );
+  select.value = task.status;
+  select.addEventListener("change", async () => {
+    const result = await getJSON(`/api/tasks/${encodeURIComponent(task.task_id)}`, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/json", "If-Match": `"${task.version}"`, ...csrfHeader() },
+      body: JSON.stringify({ status: select.value }),
+    });
+    const status = $("pv-form-status");
+    status.dataset.result = String(result.status);
+    if (result.ok) {
+      status.textContent = `Đã cập nhật nhiệm vụ ${task.task_id}.`;
+      await loadReport();
+    } else {
+      status.textContent =
+        result.status === 412 ? "Nhiệm vụ đã được sửa ở nơi khác; hãy tải lại." : result.body?.description ?? `Lỗi ${result.status}`;
+    }
+  });
+  return select;
 }
 
 function drawUnitMap(projects) {

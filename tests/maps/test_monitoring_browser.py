@@ -66,6 +66,9 @@ def test_an_officer_fills_and_submits_the_report_form(open_page, live_server, of
     assert page.locator("#pv-unit-report").is_visible()
     assert "UBND huyện Na Rì" in page.locator("#pv-unit-state").inner_text()
     assert page.locator('#pv-unit-tasks tr.pv-overdue[data-task="KH56-IV1-RASOAT-066"]').count() == 1
+    # the officer marks the overdue task completed from the table
+    page.select_option('tr[data-task="KH56-IV1-RASOAT-066"] select', "completed")
+    page.wait_for_selector('tr[data-task="KH56-IV1-RASOAT-066"]:not(.pv-overdue) td[data-status="completed"]')
     page.fill("#pv-difficulties", "Thiếu vốn đối ứng cho dự án đường")
     page.fill("#pv-proposals", "<b>Đề nghị</b> bổ sung vốn")
     page.click("#pv-save")
