@@ -21,7 +21,6 @@ from geo.plan.vocabulary import (
 from maps.templating import TEMPLATE_DIR, TEMPLATES
 
 VIETNAM_TIME = timezone(timedelta(hours=7))
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
