@@ -1,7 +1,11 @@
 """One place that turns typed errors into HTTP responses with a JSON message."""
 
+from typing import Any
+
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.responses import OrjsonResponse
@@ -36,6 +40,34 @@ STATUS_BY_ERROR: dict[type[PlanviewError], int] = {
     ServiceUnavailable: 503,
     GatewayTimeout: 504,
 }
+
+
+class ErrorBody(BaseModel):
+    """Every error the API sends: a machine-readable code and a sentence naming what is wrong."""
+
+    code: str
+    description: str
+
+
+ERROR_DESCRIPTIONS = {
+    400: "A parameter or body field is malformed or out of range (named in the description)",
+    401: "Not logged in",
+    403: "The actor lacks the role or scope",
+    404: "The thing asked for does not exist",
+    405: "Method not allowed (the Allow header lists the allowed ones)",
+    409: "The request contradicts the current state",
+    412: "The record changed since it was read",
+    413: "The request body is too large",
+    422: "Well-formed but unusable input (e.g. an invalid geometry)",
+    428: "The write must name the version it read (If-Match)",
+    429: "Too many requests",
+    503: "The database cannot be reached; retry after Retry-After seconds",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for the error statuses a route really sends, all with the ErrorBody schema."""
+    return {s: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[s]} for s in statuses}
 
 
 def _body(status: int, code: str, description: str) -> OrjsonResponse:
@@ -92,10 +124,40 @@ def register_error_handlers(app: FastAPI) -> None:
         parts = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body"))
-            parts.append(f"{where}: {err.get('msg')}" if where else str(err.get("msg")))
+            msg = str(err.get("msg")).removeprefix("Value error, ")
+            parts.append(f"{where}: {msg}" if where else msg)
         return _body(400, "InvalidParameter", "; ".join(parts) or "invalid request")
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> OrjsonResponse:
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
-        return _body(exc.status_code, code, str(exc.detail))
+        response = _body(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})  # 405 carries Allow
+        return response
+
+    # Text PostgreSQL refuses (a NUL, a character the encoding lacks) is the input's fault: a 400, in case
+    # one slipped past the checks (geo.store.text) that name the parameter.
+    @app.exception_handler(asyncpg.CharacterNotInRepertoireError)
+    @app.exception_handler(asyncpg.UntranslatableCharacterError)
+    async def refused_text(request: Request, exc: asyncpg.PostgresError) -> OrjsonResponse:
+        return _body(400, "InvalidParameter", f"a parameter holds text the database refuses: {exc}")
+
+
+def document_errors(app: FastAPI) -> None:
+    """Drop FastAPI's automatic 422 from the OpenAPI: validation errors are sent as 400 (above)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    auto = operation.get("responses", {}).get("422", {})
+                    if "HTTPValidationError" in str(auto):
+                        del operation["responses"]["422"]
+            schemas = schema.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+        return app.openapi_schema
+
+    app.openapi = openapi

@@ -3,11 +3,12 @@
 from contextlib import asynccontextmanager
 from importlib import import_module
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from api.errors import register_error_handlers
+from api.deps import stored_text_only
+from api.errors import document_errors, error_responses, register_error_handlers
 from api.logs import RequestContextMiddleware, configure_logging
 from api.responses import OrjsonResponse
 from api.security import SecurityMiddleware
@@ -58,8 +59,11 @@ def create_app() -> FastAPI:
         # /docs is served from the vendored Swagger UI (api.routes.docs); FastAPI's own pages load a CDN
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(stored_text_only)],
+        responses=error_responses(400),
     )
     register_error_handlers(app)
+    document_errors(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     # headers on every response (errors included), bodies over the limit refused unread
     app.add_middleware(SecurityMiddleware)

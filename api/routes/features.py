@@ -1,8 +1,10 @@
 """OGC API – Features (Part 1 Core + GeoJSON) and vector tiles under /api."""
 
+from typing import Annotated
+
 import asyncpg
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from isal import isal_zlib
 from starlette.background import BackgroundTask
@@ -20,6 +22,7 @@ from api.deps import (
     pool,
     tile_cache,
 )
+from api.errors import error_responses
 from api.responses import OrjsonResponse
 from geo.errors import InvalidParameter
 from geo.serve.catalog import Catalog, CatalogCache, Collection, collection_summary
@@ -44,6 +47,11 @@ from geo.serve.features import (
 from geo.serve.tiles import MAX_ZOOM, TileCache, check_tile, tile
 
 router = APIRouter(prefix="/api", tags=["OGC API – Features"])
+
+CollectionId = Annotated[str, Path(description="collection id (GET /api/collections)", examples=["zones"])]
+FeatureId = Annotated[
+    str, Path(description="feature id: fid, unit code, zone or project id", examples=["KCN-01"])
+]
 
 GEOJSON = "application/geo+json"
 MVT = "application/vnd.mapbox-vector-tile"
@@ -180,9 +188,9 @@ async def _collection(
     return catalog, catalog.get(collection_id)
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
+@router.get("/collections/{collection_id}", summary="One collection", responses=error_responses(404))
 async def collection(
-    collection_id: str,
+    collection_id: CollectionId,
     request: Request,
     conn: asyncpg.Connection = Depends(connection),
     cache: CatalogCache = Depends(catalog_cache),
@@ -192,10 +200,14 @@ async def collection(
     return _cached_json(request, catalog.collections_version([c]), _collection_json(request, c))
 
 
-@router.get("/collections/{collection_id}/queryables", summary="Properties schema of a collection")
+@router.get(
+    "/collections/{collection_id}/queryables",
+    summary="Properties schema of a collection",
+    responses=error_responses(404),
+)
 @router.get("/collections/{collection_id}/schema", include_in_schema=False)
 async def queryables(
-    collection_id: str,
+    collection_id: CollectionId,
     request: Request,
     conn: asyncpg.Connection = Depends(connection),
     cache: CatalogCache = Depends(catalog_cache),
@@ -227,11 +239,12 @@ def _page_links(request: Request, query: ItemsQuery, returned: int, has_more: bo
     summary="Features of a collection",
     response_class=Response,
     responses={
-        200: {"content": {GEOJSON: {}, "text/csv": {}, **{f.media_type: {} for f in FILE_FORMATS.values()}}}
+        200: {"content": {GEOJSON: {}, "text/csv": {}, **{f.media_type: {} for f in FILE_FORMATS.values()}}},
+        **error_responses(404),
     },
 )
 async def items(
-    collection_id: str,
+    collection_id: CollectionId,
     request: Request,
     query: ItemsQuery = Depends(items_query),
     fmt: str = Depends(output_format),
@@ -330,11 +343,11 @@ async def _file_download(
     "/collections/{collection_id}/items/{fid}",
     summary="One feature",
     response_class=Response,
-    responses={200: {"content": {GEOJSON: {}}}},
+    responses={200: {"content": {GEOJSON: {}}}, **error_responses(404)},
 )
 async def feature(
-    collection_id: str,
-    fid: str,
+    collection_id: CollectionId,
+    fid: FeatureId,
     request: Request,
     crs: OutputCrs = Depends(output_crs),
     conn: asyncpg.Connection = Depends(connection),
@@ -393,10 +406,10 @@ async def _tile_response(
     "/collections/{collection_id}/tiles/WebMercatorQuad/{z}/{x}/{y}",
     summary="A vector tile of one collection",
     response_class=Response,
-    responses={200: {"content": {MVT: {}}}},
+    responses={200: {"content": {MVT: {}}}, **error_responses(404)},
 )
 async def collection_tile(
-    collection_id: str,
+    collection_id: CollectionId,
     z: int,
     x: int,
     y: int,
@@ -415,7 +428,7 @@ async def collection_tile(
     "/tiles/WebMercatorQuad/{z}/{x}/{y}",
     summary="A vector tile of several collections",
     response_class=Response,
-    responses={200: {"content": {MVT: {}}}},
+    responses={200: {"content": {MVT: {}}}, **error_responses(404)},
 )
 async def combined_tile(
     z: int,
@@ -445,9 +458,11 @@ def _tile_matrix_set_link(request: Request) -> dict:
     )
 
 
-@router.get("/collections/{collection_id}/tiles", summary="Tilesets of a collection")
+@router.get(
+    "/collections/{collection_id}/tiles", summary="Tilesets of a collection", responses=error_responses(404)
+)
 async def collection_tilesets(
-    collection_id: str,
+    collection_id: CollectionId,
     request: Request,
     conn: asyncpg.Connection = Depends(connection),
     cache: CatalogCache = Depends(catalog_cache),

@@ -26,8 +26,8 @@ async def search(
     "/here", summary="What the plan shows at a point: admin units old and new, features of every sheet"
 )
 async def here(
-    lon: float | None = Query(None, description="Longitude, WGS 84 degrees"),
-    lat: float | None = Query(None, description="Latitude, WGS 84 degrees"),
+    lon: float | None = Query(None, allow_inf_nan=False, description="Longitude, WGS 84 degrees"),
+    lat: float | None = Query(None, allow_inf_nan=False, description="Latitude, WGS 84 degrees"),
     conn: asyncpg.Connection = Depends(connection),
 ) -> OrjsonResponse:
     """The click panel's content for one point."""

@@ -1,11 +1,14 @@
 """Projects of the plan: list with counts, record, status changes and history, the annual report."""
 
+from typing import Annotated
+
 import asyncpg
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import connection, json_or_csv, local_actor
+from api.deps import StoredText, connection, json_or_csv, local_actor
+from api.errors import error_responses
 from api.responses import OrjsonResponse, csv_download
 from geo.plan.actor import Actor
 from geo.plan.projects import (
@@ -19,6 +22,8 @@ from geo.plan.projects import (
 from geo.store.vocabulary import ProjectStatus
 
 router = APIRouter(prefix="/api", tags=["projects"])
+
+ProjectId = Annotated[str, Path(description="project id, e.g. PRJ-05", examples=["PRJ-05"])]
 
 REPORT_COLUMNS = (
     "project_id",
@@ -38,15 +43,18 @@ REPORT_COLUMNS = (
 class StatusChange(BaseModel):
     """A reported change of a project's status."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     status: ProjectStatus = Field(description="the new status (labels: GET /api/vocabularies)")
     progress_pct: float | None = Field(None, ge=0, le=100)
-    note: str | None = Field(None, max_length=MAX_NOTE_CHARS)
-    recorded_by: str = Field(min_length=1, description="Who reports the change (person or office)")
+    note: StoredText | None = Field(None, max_length=MAX_NOTE_CHARS)
+    recorded_by: StoredText = Field(min_length=1, description="Who reports the change (person or office)")
 
 
-@router.get("/projects", summary="Projects with filters and counts by status, sector and district")
+@router.get(
+    "/projects",
+    summary="Projects with filters and counts by status, sector and district",
+)
 async def projects(
     district: str | None = Query(None, description="District code (065) or name, with or without diacritics"),
     status: ProjectStatus | None = Query(
@@ -60,21 +68,33 @@ async def projects(
     return OrjsonResponse(await list_projects(conn, district, status, sector, q))
 
 
-@router.get("/projects/{project_id}", summary="Full record of a project with its history")
-async def project(project_id: str, conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
+@router.get(
+    "/projects/{project_id}",
+    summary="Full record of a project with its history",
+    responses=error_responses(404),
+)
+async def project(project_id: ProjectId, conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
     """Every column, the zone, the districts by name and the status history, newest first."""
     return OrjsonResponse(await get_project(conn, project_id))
 
 
-@router.get("/projects/{project_id}/history", summary="Status history of a project, newest first")
-async def history(project_id: str, conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
+@router.get(
+    "/projects/{project_id}/history",
+    summary="Status history of a project, newest first",
+    responses=error_responses(404),
+)
+async def history(project_id: ProjectId, conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
     """The recorded status events."""
     return OrjsonResponse({"project_id": project_id, "history": await project_history(conn, project_id)})
 
 
-@router.post("/projects/{project_id}/status", summary="Record a status change (transactional)")
+@router.post(
+    "/projects/{project_id}/status",
+    summary="Record a status change (transactional)",
+    responses=error_responses(404),
+)
 async def change_status(
-    project_id: str,
+    project_id: ProjectId,
     change: StatusChange,
     conn: asyncpg.Connection = Depends(connection),
     actor: Actor = Depends(local_actor),
@@ -87,10 +107,12 @@ async def change_status(
 
 
 @router.get(
-    "/reports/implementation", summary="Annual implementation report: status of each project on 20 October"
+    "/reports/implementation",
+    summary="Annual implementation report: status of each project on 20 October",
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
 )
 async def implementation(
-    year: int = Query(..., description="Report year; the status is taken as of 20 October"),
+    year: int = Query(..., ge=2021, le=2100, description="Report year; the status is taken as of 20 October"),
     district: str | None = Query(None),
     f: str = Depends(json_or_csv),
     conn: asyncpg.Connection = Depends(connection),

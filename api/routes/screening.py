@@ -8,17 +8,19 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import catalog_cache, connection, json_or_csv
+from api.errors import error_responses
 from api.responses import csv_download
 from geo.analysis import conformity, screening, sites
 from geo.errors import InvalidParameter, PayloadTooLarge
 from geo.serve.catalog import CatalogCache
+from geo.store.text import check_json_text
 from maps import reports
 
 router = APIRouter(tags=["screening"])
 
 MAX_BODY_BYTES = 1_000_000
-ProjectId = Annotated[str, Path(max_length=40, description="project id, e.g. PRJ-05")]
-ZoneId = Annotated[str, Path(max_length=40, description="zone id, e.g. KCN-01")]
+ProjectId = Annotated[str, Path(max_length=40, description="project id, e.g. PRJ-05", examples=["PRJ-05"])]
+ZoneId = Annotated[str, Path(max_length=40, description="zone id, e.g. KCN-01", examples=["KCN-01"])]
 Lang = Annotated[Literal["vi", "en"], Query(description="language of the sheet")]
 Conn = Annotated[asyncpg.Connection, Depends(connection)]
 Cache = Annotated[CatalogCache, Depends(catalog_cache)]
@@ -42,6 +44,7 @@ async def footprint_body(request: Request) -> dict:
         raise InvalidParameter(f"the body is not valid JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise InvalidParameter("the body must be a GeoJSON object")
+    check_json_text("body", payload)
     return payload
 
 
@@ -64,13 +67,16 @@ def screen_options(
 ScreenOptions = Annotated[tuple[dict, str | None, str | None], Depends(screen_options)]
 
 
-@router.get("/api/projects/{project_id}/conflicts")
+@router.get("/api/projects/{project_id}/conflicts", responses=error_responses(404))
 async def project_conflicts(project_id: ProjectId, conn: Conn) -> dict:
     """A project's conflicts (recomputed first when the data or rules changed)."""
     return await screening.project_conflicts(conn, project_id)
 
 
-@router.get("/api/conflicts")
+@router.get(
+    "/api/conflicts",
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
 async def conflicts(
     conn: Conn,
     f: Annotated[str, Depends(json_or_csv)],
@@ -92,20 +98,20 @@ async def conflict_rules(conn: Conn) -> dict:
     return await screening.rule_catalog(conn)
 
 
-@router.post("/api/screen")
+@router.post("/api/screen", responses=error_responses(413, 422))
 async def screen(options: ScreenOptions, conn: Conn) -> dict:
     """Screen a GeoJSON footprint against every active rule; nothing is stored."""
     payload, sector, district = options
     return await screening.screen_footprint(conn, payload, sector=sector, district=district)
 
 
-@router.get("/api/projects/{project_id}/conformity")
+@router.get("/api/projects/{project_id}/conformity", responses=error_responses(404))
 async def project_conformity(project_id: ProjectId, conn: Conn) -> dict:
     """The plan-conformity sheet of a project as JSON."""
     return await conformity.project_conformity(conn, project_id)
 
 
-@router.post("/api/conformity")
+@router.post("/api/conformity", responses=error_responses(413, 422))
 async def footprint_conformity(options: ScreenOptions, conn: Conn) -> dict:
     """The plan-conformity sheet of a footprint as JSON; nothing is stored."""
     payload, sector, district = options
@@ -134,13 +140,19 @@ async def footprint_conformity_page(
 
 
 def site_filters(
-    min_available_ha: Annotated[float | None, Query(ge=0, description="minimum available area (ha)")] = None,
+    min_available_ha: Annotated[
+        float | None, Query(ge=0, allow_inf_nan=False, description="minimum available area (ha)")
+    ] = None,
     district: Annotated[str | None, Query(max_length=80, description="district code or name")] = None,
     kind: Annotated[
         str | None, Query(max_length=40, description="KCN, CCN, tourism (comma-separated)")
     ] = None,
-    max_road_km: Annotated[float | None, Query(ge=0, description="max distance to a national road")] = None,
-    max_city_km: Annotated[float | None, Query(ge=0, description="max distance to Bắc Kạn city")] = None,
+    max_road_km: Annotated[
+        float | None, Query(ge=0, allow_inf_nan=False, description="max distance to a national road")
+    ] = None,
+    max_city_km: Annotated[
+        float | None, Query(ge=0, allow_inf_nan=False, description="max distance to Bắc Kạn city")
+    ] = None,
     no_blocking_conflict: Annotated[bool, Query(description="hide sites with a blocking conflict")] = False,
 ) -> dict[str, Any]:
     """Parse the site-finder filters."""
@@ -161,7 +173,7 @@ async def find_sites(filters: Annotated[dict, Depends(site_filters)], conn: Conn
     return await sites.find_sites(conn, **filters)
 
 
-@router.get("/api/sites/{zone_id}")
+@router.get("/api/sites/{zone_id}", responses=error_responses(404))
 async def site(zone_id: ZoneId, conn: Conn) -> dict:
     """One site's facts, distances and blocking conflicts."""
     return await sites.site(conn, zone_id)

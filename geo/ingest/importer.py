@@ -479,7 +479,8 @@ def _clean(value):
     if value is pd.NaT:
         return None
     if isinstance(value, str):
-        return unicodedata.normalize("NFC", value)
+        # NUL is padding from C strings and DBF fields, never content, and PostgreSQL text cannot hold it
+        return unicodedata.normalize("NFC", value.replace("\x00", ""))
     return value
 
 

@@ -7,6 +7,7 @@ import asyncpg
 from geo.errors import InvalidParameter, NotFound, Unauthenticated
 from geo.plan.actor import Actor
 from geo.plan.audit import record_audit
+from geo.store.text import check_finite, check_text
 from geo.store.units import REFORM_START_SQL, resolve_district
 from geo.store.versions import Area, bump_async
 from geo.store.vocabulary import ProjectStatus
@@ -145,6 +146,8 @@ async def list_projects(
     """Projects matching the filters, with counts by status, sector and district over the same set."""
     code = await resolve_district(conn, district)
     status = check_status(status)
+    check_text("sector", sector)
+    check_text("q", q)
     row = await conn.fetchrow(_LIST, code, status, (sector or "").strip() or None, (q or "").strip() or None)
     return {
         "projects": row["projects"],
@@ -181,6 +184,9 @@ def check_status_change(
     if not status:
         raise InvalidParameter("status is required")
     check_status(status)
+    check_finite("progress_pct", progress_pct)
+    check_text("note", note)
+    check_text("recorded_by", recorded_by)
     if progress_pct is not None and not 0 <= progress_pct <= 100:
         raise InvalidParameter(f"progress_pct must be between 0 and 100, got {progress_pct}")
     recorded_by = (recorded_by or "").strip()

@@ -7,6 +7,7 @@ import asyncpg
 from geo.errors import InvalidParameter
 from geo.serve.here import PROVINCE_CODE
 from geo.store.crs import VN2000_SRID
+from geo.store.text import check_text
 from geo.store.units import REFORM_START
 
 MAX_QUERY_CHARS = 100
@@ -187,7 +188,7 @@ async def coordinate_hit(conn: asyncpg.Connection, text: str) -> dict | None:
 
 def normalise_query(q: str | None) -> str:
     """The search text trimmed and with runs of spaces collapsed; 400 when empty or too long."""
-    text = _SPACES.sub(" ", q or "").strip()
+    text = _SPACES.sub(" ", check_text("q", q) or "").strip()
     if not text:
         raise InvalidParameter("q: give some text to search for (a place, zone or project name)")
     if len(text) > MAX_QUERY_CHARS:

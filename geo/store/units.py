@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import asyncpg
 
 from geo.errors import InvalidParameter
+from geo.store.text import check_text
 
 REFORM_START = date(2025, 7, 1)  # the 2025 units are valid from this day
 PRE_REFORM_END = REFORM_START - timedelta(days=1)  # the last day of the pre-2025 units
@@ -35,6 +36,7 @@ async def resolve_district(
     """
     if value is None or not value.strip():
         return None
+    check_text(field, value)
     rows = await conn.fetch(_DISTRICTS_SQL)
     wanted = value.strip()
     folded = (await conn.fetchval("SELECT fold_vi($1)", re.sub(r"\s+", " ", wanted))) or ""
