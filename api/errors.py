@@ -5,8 +5,10 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.responses import OrjsonResponse
 from geo.errors import (
@@ -68,6 +70,25 @@ ERROR_DESCRIPTIONS = {
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` for the error statuses a route really sends, all with the ErrorBody schema."""
     return {s: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[s]} for s in statuses}
+
+
+def _allowed_methods(request: Request) -> str:
+    """The methods of the resource the path names: every route with the first matching route's path.
+
+    Starlette names only the first route's methods; a resource served by two routes (GET and PATCH of
+    /api/tasks/{id}) needs both. A wider template that happens to match too (…/{unit_id} for
+    …/{unit_id}.xlsx) is another resource and is left out, as the OpenAPI documents it.
+    """
+    methods: set[str] = set()
+    resource = None
+    for route in iter_route_contexts(request.app.routes):
+        match, _ = route.matches(request.scope)  # PARTIAL: the path matches, the method does not
+        if match == Match.NONE or not route.methods:
+            continue
+        resource = resource or route.path_format
+        if route.path_format == resource:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
 
 
 def _body(status: int, code: str, description: str) -> OrjsonResponse:
@@ -132,7 +153,9 @@ def register_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, exc: StarletteHTTPException) -> OrjsonResponse:
         code = {404: "NotFound", 405: "MethodNotAllowed"}.get(exc.status_code, "HTTPError")
         response = _body(exc.status_code, code, str(exc.detail))
-        response.headers.update(exc.headers or {})  # 405 carries Allow
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            response.headers["Allow"] = _allowed_methods(request)
         return response
 
     # Text PostgreSQL refuses (a NUL, a character the encoding lacks) is the input's fault: a 400, in case
@@ -143,18 +166,59 @@ def register_error_handlers(app: FastAPI) -> None:
         return _body(400, "InvalidParameter", f"a parameter holds text the database refuses: {exc}")
 
 
+def _calls(dependant) -> set:
+    """Every dependency callable a route resolves, however deep."""
+    found = set()
+    for sub in dependant.dependencies:
+        found.add(sub.call)
+        found |= _calls(sub)
+    return found
+
+
+def _implied_errors(route: APIRoute, methods: set[str]) -> set[int]:
+    """Statuses a route sends because of what it depends on: who calls, and which record it names."""
+    from api.deps import current_actor, require_actor
+
+    statuses = set()
+    if route.dependant.path_params:
+        statuses.add(404)  # the record or collection the path names may not exist
+    if _calls(route.dependant) & {current_actor, require_actor}:
+        statuses |= {401, 403}  # a bad token or an expired session; a role or scope short, no CSRF token
+        if methods - {"GET", "HEAD"}:
+            statuses |= {404, 409, 412, 428}  # commands: unknown record, wrong state, stale or no version
+    return statuses
+
+
 def document_errors(app: FastAPI) -> None:
-    """Drop FastAPI's automatic 422 from the OpenAPI: validation errors are sent as 400 (above)."""
+    """Make the OpenAPI list the errors each route sends, with the ErrorBody schema.
+
+    FastAPI's automatic 422 is dropped (validation errors are sent as 400, above); statuses implied by a
+    route's dependencies (an actor, a record named in the path) are added where the route did not say.
+    """
     generate = app.openapi
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
 
     def openapi() -> dict:
         if app.openapi_schema is None:
             schema = generate()
-            for path in schema.get("paths", {}).values():
+            paths = schema.get("paths", {})
+            for path in paths.values():
                 for operation in path.values():
                     auto = operation.get("responses", {}).get("422", {})
                     if "HTTPValidationError" in str(auto):
                         del operation["responses"]["422"]
+            for context in iter_route_contexts(app.routes):
+                route = context.original_route
+                if not isinstance(route, APIRoute) or not route.include_in_schema:
+                    continue
+                for method in context.methods or ():
+                    operation = paths.get(context.path_format, {}).get(method.lower())
+                    if operation is None:
+                        continue
+                    for status in sorted(_implied_errors(route, context.methods)):
+                        operation["responses"].setdefault(
+                            str(status), {"description": ERROR_DESCRIPTIONS[status], "content": error}
+                        )
             schemas = schema.get("components", {}).get("schemas", {})
             for name in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(name, None)

@@ -13,6 +13,7 @@ from api.deps import (
     require_actor,
     same_origin,
 )
+from api.errors import error_responses
 from api.responses import OrjsonResponse
 from api.settings import api_settings
 from geo.errors import Forbidden
@@ -59,7 +60,11 @@ def _secure(request: Request) -> bool:
     return api_settings().cookie_secure or request.url.scheme == "https"
 
 
-@router.post("/login", summary="Log in with a username and password (sets an HttpOnly session cookie)")
+@router.post(
+    "/login",
+    summary="Log in with a username and password (sets an HttpOnly session cookie)",
+    responses=error_responses(401, 403, 429),
+)
 async def login(
     body: Login, request: Request, conn: asyncpg.Connection = Depends(connection)
 ) -> OrjsonResponse:

@@ -1,8 +1,9 @@
 """Schemathesis over the whole OpenAPI against a live uvicorn: no 5xx, every status and body documented.
 
 Bounded (a few examples per operation, one fixed seed) so it stays well under two minutes on two cores.
-Nothing is excluded: every operation of /openapi.json is tested, the writes included (on the module's
-own copy of the database). Routes left out of the OpenAPI on purpose (the HTML pages) are not in it.
+Nothing is excluded: every operation of /openapi.json is tested with every check below, the writes
+included (on the module's own copy of the database). Routes left out of the OpenAPI on purpose (the HTML
+pages) are not in it.
 """
 
 import os
