@@ -195,6 +195,8 @@ def document_errors(app: FastAPI) -> None:
     FastAPI's automatic 422 is dropped (validation errors are sent as 400, above); statuses implied by a
     route's dependencies (an actor, a record named in the path) are added where the route did not say.
     """
+    from api.deps import json_or_csv
+
     generate = app.openapi
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
 
@@ -219,6 +221,14 @@ def document_errors(app: FastAPI) -> None:
                         operation["responses"].setdefault(
                             str(status), {"description": ERROR_DESCRIPTIONS[status], "content": error}
                         )
+                    if json_or_csv in _calls(route.dependant):  # f=csv answers in CSV
+                        ok = operation["responses"].setdefault("200", {"description": "Successful Response"})
+                        ok.setdefault("content", {}).setdefault("text/csv", {})
+            for path in paths.values():  # errors are JSON, also on routes whose answer is HTML or a file
+                for operation in path.values():
+                    for status, response in operation.get("responses", {}).items():
+                        if status[0] in "45" and "ErrorBody" in str(response.get("content", "")):
+                            response["content"] = error
             schemas = schema.get("components", {}).get("schemas", {})
             for name in ("HTTPValidationError", "ValidationError"):
                 schemas.pop(name, None)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import catalog_cache, connection, pool
+from api.errors import error_responses
 from api.settings import print_settings
 from geo.serve.catalog import CatalogCache
 from geo.serve.printmap import PrintRequest, print_map
@@ -71,7 +72,12 @@ async def _layout(conn: asyncpg.Connection, cache: CatalogCache, parsed: tuple[P
     return print_page(data, given, _today(request.lang))
 
 
-@router.get("/print", response_class=HTMLResponse, summary="Print layout (HTML, one CSS page)")
+@router.get(
+    "/print",
+    response_class=HTMLResponse,
+    summary="Print layout (HTML, one CSS page)",
+    responses=error_responses(404),
+)
 async def print_layout(parsed: Query_, conn: Conn, cache: Cache) -> HTMLResponse:
     """A map sheet on A4/A3 at a stated scale in VN-2000 (TM-3 106°30′), ready for the browser's print."""
     return HTMLResponse(await _layout(conn, cache, parsed), headers={"Cache-Control": "no-cache"})
@@ -85,6 +91,7 @@ async def print_layout(parsed: Query_, conn: Conn, cache: Cache) -> HTMLResponse
         200: {"content": {"application/pdf": {}}},
         503: {"description": "the printer is busy or not installed (Retry-After)"},
         504: {"description": "the PDF was not ready in time"},
+        **error_responses(404),
     },
 )
 async def print_pdf(
