@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 # WeasyPrint (the PDF reports) needs pango and fonts with Vietnamese glyphs; tests read PDFs with pdftotext;
 # the server prints map sheets (/api/print.pdf) with headless chromium
 APT_RUN := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core chromium
-APT_TEST := gdal-bin chromium poppler-utils
+APT_TEST := gdal-bin chromium poppler-utils python3-qgis qgis-providers
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test setup-run setup-test lint bench stop

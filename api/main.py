@@ -31,6 +31,7 @@ ROUTER_MODULES = (
     "api.routes.reports",
     "api.routes.printing",
     "api.routes.monitoring",
+    "api.routes.downloads",
     "api.routes.pages",
     "api.routes.docs",
 )

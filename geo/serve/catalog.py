@@ -34,6 +34,12 @@ TILE_PROPERTY_CANDIDATES = (
     "feature_id",
 )
 
+# Every collection can be filtered by the kind of its geometry (QGIS's OAPIF layers of mixed collections).
+GEOMETRY_KIND_FILTER = {
+    "geometry_kind": "(CASE ST_Dimension(t.geom) WHEN 0 THEN 'point' WHEN 1 THEN 'line' "
+    "WHEN 2 THEN 'polygon' END) = {p}"
+}
+
 # A big layer is served to the viewer as tiles rather than as one GeoJSON.
 BIG_LAYER_FEATURES = 5_000
 
@@ -334,7 +340,7 @@ async def _builtin_collection(conn: asyncpg.Connection, b: _Builtin) -> Collecti
         id_is_integer=False,
         where=b.where,
         columns=columns,
-        filter_aliases=b.filter_aliases,
+        filter_aliases={**b.filter_aliases, **GEOMETRY_KIND_FILTER},
         extent=extent,
         estimated_rows=count or 0,
         exact_count=True,
@@ -408,7 +414,7 @@ async def _layer_collections(
             columns=visible,
             flatten_column=flatten,
             extra_keys=extra,
-            filter_aliases={},
+            filter_aliases=dict(GEOMETRY_KIND_FILTER),
             extent=extent,
             estimated_rows=rows,
             geometry_type=layer["geometry_type"],
