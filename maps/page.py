@@ -52,6 +52,15 @@ SHELL_HTML = """
       <path d="M4 5V1h8v4M4 11H1.5V5h13v6H12"/><path d="M4 8.5h8V13H4z"/></svg>
     <span class="pv-print-label" data-i18n="print_button">In bản đồ</span></button>
   <a id="pv-monitoring-link" href="/monitoring" data-i18n="monitoring_link">Theo dõi thực hiện</a>
+  <details id="pv-downloads">
+    <summary data-i18n="downloads_menu">Tải về</summary>
+    <div class="pv-download-menu">
+      <a id="pv-download-plan" href="/api/download/plan.gpkg" download
+         data-i18n="download_plan_gpkg">Toàn bộ quy hoạch (GeoPackage)</a>
+      <a id="pv-download-qgz" href="/api/download/planview.qgz" download
+         data-i18n="download_qgz">Dự án QGIS</a>
+    </div>
+  </details>
   <div id="pv-lang" role="group">
     <button type="button" data-lang="vi">VI</button><button type="button" data-lang="en">EN</button>
   </div>
@@ -91,7 +100,13 @@ SHELL_HTML = """
     <div id="pv-screening" class="pv-tool"></div>
   </section>
 </aside>
-<div id="pv-coords" aria-live="off"></div>
+<div id="pv-coords-box">
+  <select id="pv-coords-crs" data-i18n-title="coords_crs" aria-label="coordinates">
+    <option value="both" data-i18n="coords_both">WGS 84 + VN-2000</option>
+    <option value="wgs84">WGS 84</option><option value="vn2000">VN-2000</option>
+  </select>
+  <span id="pv-coords" aria-live="off"></span>
+</div>
 <dialog id="pv-print-dialog" aria-labelledby="pv-print-title">
   <form id="pv-print-form" method="dialog">
     <h2 id="pv-print-title" data-i18n="print_title">In bản đồ theo tỉ lệ</h2>

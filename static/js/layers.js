@@ -1,5 +1,6 @@
 // The drawn base map (our own boundaries, rivers, roads, places) and the layer tree by plan sheet.
 import { h, sourceLink } from "./dom.js";
+import { downloadMenu } from "./downloads.js";
 import { formatNumber } from "./i18n.js";
 
 // VectorGrid 1.3.0 still calls L.DomEvent.fakeStop, which Leaflet 1.8 renamed to _fakeStop.
@@ -211,6 +212,7 @@ export class LayerTree {
       h("label", {}, checkbox, " ", this.title(meta)),
       h("span", { class: "pv-layer-note" }, notes.join(" · ")),
       slider,
+      loaded ? downloadMenu(this.ctx, meta.collection || meta.layer_key) : null,
       (meta.legend || []).length ? legend : null,
       meta.source ? h("div", { class: "pv-layer-source" }, `${t("layer_source")}: `, sourceLink(meta.source, meta.source)) : null,
     );

@@ -398,16 +398,41 @@ searchInput.addEventListener("keydown", (e) => {
 });
 
 // ---------------------------------------------------------------- cursor coordinates
-// VN-2000 as well: the national grid planners read in decisions and survey drawings (X north, Y east)
+// VN-2000 as well: the national grid planners read in decisions and survey drawings (X north, Y east).
+// Which of the two is shown is the user's choice, remembered in this browser.
 const toVn2000 = window.proj4 && config.vn2000 ? window.proj4(config.vn2000.proj4) : null;
+const COORDS_KEY = "planview.cursorCrs";
+const COORDS_CHOICES = ["both", "wgs84", "vn2000"];
+const coordsChoice = $("pv-coords-crs");
+function storedCoordsChoice() {
+  try {
+    const stored = window.localStorage.getItem(COORDS_KEY);
+    return COORDS_CHOICES.includes(stored) ? stored : "both";
+  } catch {
+    return "both"; // storage refused (private mode): the default
+  }
+}
+if (coordsChoice) {
+  coordsChoice.value = storedCoordsChoice();
+  coordsChoice.addEventListener("change", () => {
+    try {
+      window.localStorage.setItem(COORDS_KEY, coordsChoice.value);
+    } catch {
+      /* not remembered, still applied */
+    }
+    $("pv-coords").textContent = "";
+  });
+}
 map.on("mousemove", (e) => {
   const { lat, lng } = e.latlng;
-  let text = `${lat.toFixed(5)}, ${lng.toFixed(5)}`;
-  if (toVn2000) {
+  const choice = coordsChoice ? coordsChoice.value : "both";
+  const parts = [];
+  if (choice !== "vn2000" || !toVn2000) parts.push(`${lat.toFixed(5)}, ${lng.toFixed(5)}`);
+  if (toVn2000 && choice !== "wgs84") {
     const [east, north] = toVn2000.forward([lng, lat]);
-    text += ` · VN-2000 X ${formatNumber(north, state.lang, 0)} Y ${formatNumber(east, state.lang, 0)}`;
+    parts.push(`VN-2000 X ${formatNumber(north, state.lang, 0)} Y ${formatNumber(east, state.lang, 0)}`);
   }
-  $("pv-coords").textContent = text;
+  $("pv-coords").textContent = parts.join(" · ");
 });
 
 // ---------------------------------------------------------------- start-up

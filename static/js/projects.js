@@ -1,5 +1,6 @@
 // Projects overlay: markers/footprints coloured by status, filters with live counts, clusters, cards, list.
 import { fieldList, h, sourceLink } from "./dom.js";
+import { downloadMenu } from "./downloads.js";
 import { formatNumber, sourceText } from "./i18n.js";
 
 const APPROXIMATE_DASH = "6 5";
@@ -307,6 +308,7 @@ export class ProjectsOverlay {
         [t("card_source"), p.source_url ? h("span", {}, sourceLink(p.source_url), p.source_url_2 ? h("br") : null, sourceLink(p.source_url_2)) : null],
       ]),
       inPanel ? null : h("button", { type: "button", class: "pv-link pv-open-detail", onclick: () => this.openDetail(item) }, t("detail_open")),
+      downloadMenu(this.ctx, "projects", { project_id: item.id }, item.id),
     );
   }
 

@@ -1,5 +1,6 @@
 // Zones overlay: industrial zones (KCN), clusters (CCN) and tourism areas with their land figures.
 import { fieldList, fill, h, sourceLink } from "./dom.js";
+import { downloadMenu } from "./downloads.js";
 import { formatNumber, sourceText } from "./i18n.js";
 
 const KINDS = ["KCN", "CCN", "tourism"];
@@ -164,6 +165,7 @@ export class ZonesOverlay {
         [t("card_location"), h("span", { class: approximate ? "pv-approx" : "" }, location, note ? ` — ${note}` : "", approximate ? ` ${t("zone_approx_note")}` : "")],
         [t("card_source"), p.source_url ? h("span", {}, sourceLink(p.source_url), p.source_url_2 ? h("br") : null, sourceLink(p.source_url_2)) : null],
       ]),
+      downloadMenu(this.ctx, "zones", { zone_id: item.id }, item.id),
     );
   }
 }
