@@ -11,8 +11,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from pyproj import CRS
 
+from geo.plan.vocabulary import PROJECT_STATUS_LABELS
 from geo.store.crs import VN2000_PROJ4
-from maps.styles import BASE_STYLES, PROJECT_STATUS_COLORS, ZONE_KIND_COLORS
+from maps.styles import BASE_STYLES, ZONE_KIND_COLORS
 
 QGIS_VERSION = "3.22.16-Białowieża"
 MM_PER_PX = 0.26  # a Leaflet pixel on a 96-dpi screen
@@ -115,9 +116,10 @@ def _categories(layer, landuse: dict[str, tuple[str, str]]) -> tuple[str, list[t
     """(field, [(value, label, style)]) when the layer is coloured by a property, as on the page."""
     fields = set(layer.fields)
     if "status" in fields and layer.collection in ("projects", "priority_projects"):
+        # the one status vocabulary (geo.plan.vocabulary): its colours and Vietnamese labels, as on the page
         return "status", [
-            (s, s.replace("_", " "), {"color": c, "fillColor": c, "fillOpacity": 0.45})
-            for s, c in PROJECT_STATUS_COLORS.items()
+            (str(s), vi, {"color": c, "fillColor": c, "fillOpacity": 0.45})
+            for s, (vi, _en, c) in PROJECT_STATUS_LABELS.items()
         ]
     if "kind" in fields and layer.collection in ("zones", "industrial_zones", "tourism_areas"):
         return "kind", [

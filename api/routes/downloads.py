@@ -6,7 +6,7 @@ from fastapi.responses import FileResponse, Response
 
 from api.deps import catalog_cache, connection, etag_for, not_modified, pool
 from geo.serve.catalog import CatalogCache
-from geo.serve.plan_package import PlanPackage, plan_layers
+from geo.serve.plan_package import PACKAGE_AREAS, PlanPackage, plan_layers
 from maps.qgis import layer_qml, qgis_project
 
 router = APIRouter(prefix="/api/download", tags=["Downloads"])
@@ -60,13 +60,14 @@ async def planview_qgz(
     """Sheets as groups in catalog order, each layer live from ``<this server>/api`` (OAPIF), styled like
     the page; project CRS EPSG:9213."""
     catalog = await cache.get(conn)
-    etag = etag_for(request, catalog.data_version)
+    version = catalog.version_of(PACKAGE_AREAS)
+    etag = etag_for(request, version)
     if cached := not_modified(request, etag):
         return cached
-    plan = cache.derived.get(("plan_layers", catalog.data_version))
+    plan = cache.derived.get(("plan_layers", version))
     if plan is None:
         plan = await plan_layers(conn, catalog)
-        cache.derived[("plan_layers", catalog.data_version)] = plan
+        cache.derived[("plan_layers", version)] = plan
     body = qgis_project(plan, str(request.base_url).rstrip("/") + "/api", TITLE)
     headers = {"ETag": etag, "Content-Disposition": 'attachment; filename="planview.qgz"'}
     return Response(body, media_type=QGZ, headers=headers)

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import asyncpg
 
-from geo.serve.catalog import Catalog, CatalogCache, Collection, current_data_version
+from geo.serve.catalog import CATALOG_AREAS, Catalog, CatalogCache, Collection
 from geo.serve.crs import parse_crs
 from geo.serve.downloads import FAMILY_NAMES, download_settings, geometry_families, write_layer
 from geo.serve.features import ItemsQuery
+from geo.store.versions import Area, area_versions
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ PLAN_GROUP = ("plan", "Khu, cụm công nghiệp, khu du lịch và dự án", "
 # top of the group is drawn on top: the opaque province fill goes last
 ADMIN_COLLECTIONS = ("districts", "communes", "communes_2025", "provinces")
 PLAN_COLLECTIONS = ("zones", "projects")
+# what the package reads: every collection, and the land-use colours of its styles (plan facts)
+PACKAGE_AREAS = frozenset(CATALOG_AREAS | {Area.plan_facts.value})
 # every row of every collection goes into the package (the shipped data is far below this)
 _ALL_ROWS = 10_000_000
 
@@ -155,7 +158,7 @@ async def plan_layers(conn: asyncpg.Connection, catalog: Catalog) -> PlanLayers:
             "SELECT code, fill_color, name_vi FROM land_use_code WHERE fill_color IS NOT NULL"
         )
     }
-    return PlanLayers(catalog.data_version, groups, colours)
+    return PlanLayers(catalog.version_of(PACKAGE_AREAS), groups, colours)
 
 
 StyleFor = Callable[[PackageLayer, dict[str, tuple[str, str]]], str]
@@ -194,7 +197,8 @@ async def build_plan_gpkg(conn: asyncpg.Connection, catalog: Catalog, path: Path
     """Write every layer of the plan in EPSG:9213 with its style into ``path``; returns the data version."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         plan = await plan_layers(conn, catalog)
-        version = await current_data_version(conn)
+        versions = await area_versions(conn)
+        version = max((versions.get(a, 0) for a in PACKAGE_AREAS), default=0)
         for layer in plan.layers:
             c = catalog.collections[layer.collection]
             await write_layer(conn, c, _all_rows(), path, "GPKG", layer.name, layer.family, layer.with_empty)
@@ -216,7 +220,7 @@ class PlanPackage:
     async def get(self, pool: asyncpg.Pool, cache: CatalogCache, style_for: StyleFor) -> Path:
         """The package at the current data version, built first if it is not there yet."""
         async with pool.acquire() as conn:
-            version = await current_data_version(conn)
+            version = (await cache.get(conn)).version_of(PACKAGE_AREAS)
         path = self.path_for(version)
         if path.exists():
             return path

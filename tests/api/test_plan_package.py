@@ -8,7 +8,7 @@ import pyogrio
 import pytest
 
 from geo.serve.downloads import download_settings
-from geo.store.tables import bump_data_version
+from geo.store.versions import Area, bump
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_built_once_per_data_version(client, engine, package, download_dir):
     built = sorted(p.name for p in download_dir.glob("plan-v*.gpkg"))
     assert len(built) == 1
     with engine.begin() as conn:
-        bump_data_version(conn, "test: plan.gpkg follows the data version")
+        bump(conn, Area.projects, "test: plan.gpkg follows the data version")
     newer = client.get("/api/download/plan.gpkg")
     assert newer.status_code == 200
     assert newer.headers["etag"] != first.headers["etag"]
