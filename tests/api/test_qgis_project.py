@@ -5,7 +5,7 @@ import os
 import socket
 import subprocess
 import sys
-import time
+import threading
 import zipfile
 from collections.abc import Iterator
 
@@ -51,24 +51,23 @@ def server(database_url, tmp_path_factory) -> Iterator[str]:
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
+         "--port", str(port)],
         cwd=REPO_ROOT,
         env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                pytest.fail("uvicorn exited")
-            time.sleep(0.1)
+        # the server says when it is ready (uvicorn's startup line, through planview's JSON logger)
+        log = []
+        for line in process.stderr:
+            log.append(line)
+            if "Application startup complete" in line:
+                break
         else:
-            pytest.fail("uvicorn did not answer /healthz")
-        yield base
+            pytest.fail(f"uvicorn exited: {''.join(log)[-2000:]}")
+        threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=10)
