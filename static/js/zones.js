@@ -146,7 +146,12 @@ export class ZonesOverlay {
         : approximate
           ? t("location_approximate")
           : t("location_exact");
-    return h(
+    // the sources' notes keep a few English fragments; the site API says them in Vietnamese (*_vi)
+    const sourceNote = (field) => (p[field] ? h("span", { dataset: { vi: field } }, p[field]) : null);
+    const commune = p.commune_name || p.commune_new_2025
+      ? h("span", {}, sourceNote("commune_name") || "", p.commune_name && p.commune_new_2025 ? " → " : "", p.commune_new_2025 || "")
+      : null;
+    const card = h(
       "div",
       { class: "pv-card pv-zone-card", dataset: { zone: item.id } },
       h("h3", {}, p.name_vi || item.id),
@@ -155,17 +160,27 @@ export class ZonesOverlay {
         [t("zone_planned"), this.area(p.area_planned_ha)],
         [t("zone_occupied"), this.area(p.area_occupied_ha)],
         [t("zone_available"), this.area(p.area_available_ha)],
-        ["", p.area_notes],
+        ["", sourceNote("area_notes")],
         [t("zone_status"), [sourceText(p, "status", this.ctx.lang()), sourceText(p, "occupancy_note", this.ctx.lang())].filter(Boolean).join(" — ")],
-        [t("card_period"), p.plan_horizon],
+        [t("card_period"), sourceNote("plan_horizon")],
         [t("card_district"), p.district_name],
-        [t("card_commune"), [p.commune_name, p.commune_new_2025].filter(Boolean).join(" → ")],
+        [t("card_commune"), commune],
         [t("card_decisions"), p.decisions],
-        [t("zone_investor"), p.investor],
+        [t("zone_investor"), sourceNote("investor")],
         [t("card_location"), h("span", { class: approximate ? "pv-approx" : "" }, location, note ? ` — ${note}` : "", approximate ? ` ${t("zone_approx_note")}` : "")],
         [t("card_source"), p.source_url ? h("span", {}, sourceLink(p.source_url), p.source_url_2 ? h("br") : null, sourceLink(p.source_url_2)) : null],
       ]),
       downloadMenu(this.ctx, "zones", { zone_id: item.id }, item.id),
     );
+    if (this.ctx.lang() === "vi" && card.querySelector("[data-vi]")) {
+      this.ctx
+        .api(`/sites/${encodeURIComponent(item.id)}`)
+        .then((site) => {
+          for (const el of card.querySelectorAll("[data-vi]")) el.textContent = site[`${el.dataset.vi}_vi`] || el.textContent;
+          card.dataset.viNotes = "true";
+        })
+        .catch(() => {}); // the notes stay as the source wrote them
+    }
+    return card;
   }
 }
