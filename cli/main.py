@@ -179,6 +179,61 @@ def screen(
         engine.dispose()
 
 
+def _print_census(title: str, manifest, expected=None) -> None:
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    if expected is not None:
+        table.add_column("in the backup", justify="right")
+    table.add_row(
+        "data version", str(manifest.data_version), *([str(expected.data_version)] if expected else [])
+    )
+    for name, count in manifest.counts.items():
+        table.add_row(name, f"{count:,}", *([f"{expected.counts.get(name, 0):,}"] if expected else []))
+    console.print(table)
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="where to write the dump (pg_dump custom format)")],
+) -> None:
+    """Back up the whole plan store (schema, layers, users, audit, SRIDs) to FILE and FILE.json."""
+    from geo.store import backup as store
+
+    url = ensure_database()
+    try:
+        manifest = store.backup(url, file, database_settings().pg_bin)
+    except store.BackupError as exc:
+        raise CommandError(str(exc)) from exc
+    _print_census(f"{file}: {manifest.bytes / 1e6:.1f} MB in {manifest.seconds} s", manifest)
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="a dump written by planview backup")],
+    yes: Annotated[bool, typer.Option("--yes", help="replace the data the database holds now")] = False,
+) -> None:
+    """Restore FILE into the database (empty, or replacing its data with --yes), then check its counts."""
+    from geo.store import backup as store
+
+    url = ensure_database()
+    if store.holds_data(url) and not yes:
+        now = store.census(url)
+        raise CommandError(
+            f"the database holds planview data (data version {now.data_version}); restoring {file} "
+            "replaces all of it: pass --yes to go on"
+        )
+    try:
+        restored, expected = store.restore(url, file, database_settings().pg_bin)
+    except store.BackupError as exc:
+        raise CommandError(str(exc)) from exc
+    title = f"restored {file} in {restored.seconds} s"
+    title += ": counts and data version match the backup" if expected else " (no FILE.json to check against)"
+    _print_census(title, restored, expected)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (PLANVIEW_HOST)")] = None,

@@ -15,18 +15,20 @@ import pandas as pd
 import pyogrio
 import pyproj
 import shapely
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Connection, Engine, text
 
 from geo.analysis.screening import screen_all
 from geo.errors import Unprocessable
-from geo.ingest.tile_store import refresh_stored_tiles
+from geo.ingest.tile_store import label_stored_tiles, refresh_stored_tiles
 from geo.plan.actor import IMPORT_ACTOR, Actor
 from geo.plan.audit import record_audit_sync
 from geo.store.tables import (
     LAYER_SCHEMA,
     InvalidLayerKey,
+    SwapTimedOut,
     create_layer_table,
     finish_layer_table,
     layer_table_name,
@@ -231,6 +233,34 @@ def fold_keep_case(value: str) -> str:
 # Locating the data inside files, folders and zips
 
 
+class ImportSettings(BaseSettings):
+    """Limits on what an archive may expand to (zip bombs are refused before GDAL opens them)."""
+
+    model_config = SettingsConfigDict(env_prefix="PLANVIEW_", extra="ignore")
+
+    import_max_expanded_mb: int = 1024
+    import_max_members: int = 1000
+
+
+def check_archive(label: str, members: list[zipfile.ZipInfo], settings: ImportSettings) -> None:
+    """Refuse an archive with too many members, too big once expanded, or a member path outside it."""
+    if len(members) > settings.import_max_members:
+        raise ImportError_(
+            f"{label} holds {len(members)} files; the limit is {settings.import_max_members} "
+            "(PLANVIEW_IMPORT_MAX_MEMBERS)"
+        )
+    expanded = sum(m.file_size for m in members)
+    if expanded > settings.import_max_expanded_mb * 1024 * 1024:
+        raise ImportError_(
+            f"{label} expands to {expanded / 1024 / 1024:,.0f} MB; the limit is "
+            f"{settings.import_max_expanded_mb:,} MB (PLANVIEW_IMPORT_MAX_EXPANDED_MB)"
+        )
+    for m in members:
+        parts = m.filename.replace("\\", "/").split("/")
+        if m.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
+            raise ImportError_(f"{label}: member {m.filename!r} points outside the archive; refused")
+
+
 @dataclass
 class _Dataset:
     path: str  # what GDAL opens (may be a /vsizip/ path)
@@ -250,9 +280,11 @@ def _locate(file: Path) -> _Dataset:
         return _Dataset(str(file.resolve()), file.name, False)
     try:
         with zipfile.ZipFile(file) as archive:
-            names = archive.namelist()
+            members = archive.infolist()
     except zipfile.BadZipFile as exc:
         raise ImportError_(f"{file.name} is not a readable zip archive: {exc}") from exc
+    check_archive(file.name, members, ImportSettings())
+    names = [m.filename for m in members]
     base = f"/vsizip/{file.resolve()}"
     gdbs = sorted({n[: n.lower().index(".gdb/") + 4] for n in names if ".gdb/" in n.lower()})
     if len(gdbs) == 1:
@@ -767,7 +799,6 @@ def _write_layer(
     create_layer_table(conn, staging)
     _copy_rows(conn, staging, prepared.rows, console, result.layer_key)
     finish_layer_table(conn, staging)
-    swap_layer_table(conn, staging, table)
 
     title_vi = prepared.title or (existing["title_vi"] if existing else None) or result.layer_key
     title_en = (existing["title_en"] if existing else None) or prepared.title or result.layer_key
@@ -972,6 +1003,11 @@ def import_any(
                     conn, item, replace=replace, is_synthetic=is_synthetic, landuse=landuse, console=console
                 )
                 item.rows = []  # free the rows before the next layer
+            # Readers never wait on an import's heavy part: the staging tables were filled, indexed and
+            # analysed above, big layers' tiles are rendered from them here, before any lock on a live table
+            for item in prepared:
+                table = layer_table_name(item.result.layer_key)
+                refresh_stored_tiles(conn, item.result.layer_key, table=f"_staging_{table}")
             keys = ", ".join(p.result.layer_key for p in prepared)
             version = bump(conn, (Area.catalog, Area.plan_layers), f"import {dataset.label} → {keys}"[:500])
             record_audit_sync(
@@ -988,13 +1024,19 @@ def import_any(
                     "data_version": version,
                 },
             )
-            for item in prepared:  # big layers get their tiles rendered now, replacing the old ones
-                refresh_stored_tiles(conn, item.result.layer_key)
+            label_stored_tiles(conn, [p.result.layer_key for p in prepared], version)
+            # the live tables are swapped last: a rename whose lock is held until the commit
+            for item in prepared:
+                table = layer_table_name(item.result.layer_key)
+                swap_layer_table(conn, f"_staging_{table}", table)
             # the stored screening follows its inputs here: a constraint layer's pieces are rebuilt and
-            # the projects re-screened when a rule reads the layer (reads never screen)
+            # the projects re-screened when a rule reads the layer (reads never screen); while it runs the
+            # swapped layer's readers wait (only when a rule reads that layer)
             screen_all(conn)
     except ImportError_:
         raise
+    except SwapTimedOut as exc:
+        raise ImportError_(f"import of {dataset.label} was rolled back: {exc}") from exc
     except Exception as exc:  # a database failure mid-import: the transaction rolled back
         raise ImportError_(
             f"import of {dataset.label} failed and was rolled back: {_gdal_message(exc)}"

@@ -71,11 +71,17 @@ def tile_range(extent: tuple[float, float, float, float], z: int) -> tuple[int, 
     )
 
 
-def _layer_collection(conn: Connection, layer_key: str) -> Collection:
-    """A Collection for a loaded sheet layer, as the registry would build it (enough to render tiles)."""
+def _layer_collection(conn: Connection, layer_key: str, table: str | None = None) -> Collection:
+    """A Collection for a loaded sheet layer, as the registry would build it (enough to render tiles).
+
+    ``table`` reads the features from another table of schema ``layers`` (an import's staging table).
+    """
     row = conn.execute(
-        text("SELECT table_name, geometry_type, title_vi, title_en FROM sheet_layer WHERE layer_key = :key"),
-        {"key": layer_key},
+        text(
+            "SELECT coalesce(CAST(:table AS text), table_name) AS table_name, geometry_type, title_vi, "
+            "title_en FROM sheet_layer WHERE layer_key = :key"
+        ),
+        {"key": layer_key, "table": table},
     ).one()
     columns = dict(
         conn.execute(
@@ -273,11 +279,17 @@ def _store_gzipped(conn: Connection, layer_key: str, version: int) -> tuple[int,
     return len(stored), sum(len(r["tile"]) for r in stored)
 
 
-def pregenerate_tiles(conn: Connection, layer_key: str, max_zoom: int = 12) -> StoredTiles | None:
-    """Render and store every tile of a layer for zooms 0..max_zoom (inside the caller's transaction)."""
+def pregenerate_tiles(
+    conn: Connection, layer_key: str, max_zoom: int = 12, table: str | None = None
+) -> StoredTiles | None:
+    """Render and store every tile of a layer for zooms 0..max_zoom (inside the caller's transaction).
+
+    ``table``: render from this table of schema ``layers`` (an import's staging table, renamed into
+    place later: the stored tiles name its oid, which the rename keeps).
+    """
     started = time.perf_counter()
     drop_stored_tiles(conn, layer_key)
-    c = _layer_collection(conn, layer_key)
+    c = _layer_collection(conn, layer_key, table)
     row = conn.execute(
         text(
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), typical FROM ("
@@ -307,11 +319,12 @@ def pregenerate_tiles(conn: Connection, layer_key: str, max_zoom: int = 12) -> S
         text(
             "INSERT INTO tile_store_layer (collection, table_oid, max_zoom, generalised_max_zoom, "
             "data_version, tile_count, total_bytes, seconds) "
-            "SELECT :key, to_regclass(format('layers.%I', table_name))::oid, :max_zoom, :base, "
-            ":version, :count, :size, :seconds FROM sheet_layer WHERE layer_key = :key"
+            "SELECT :key, to_regclass(format('layers.%I', coalesce(CAST(:table AS text), table_name)))::oid, "
+            ":max_zoom, :base, :version, :count, :size, :seconds FROM sheet_layer WHERE layer_key = :key"
         ),
         {
             "key": layer_key,
+            "table": table,
             "max_zoom": max_zoom,
             "base": base,
             "version": version,
@@ -323,6 +336,15 @@ def pregenerate_tiles(conn: Connection, layer_key: str, max_zoom: int = 12) -> S
     return stored
 
 
+def label_stored_tiles(conn: Connection, layer_keys: list[str], version: int) -> None:
+    """Stamp layers' stored tiles with the data version their import commits (rendered before its bump)."""
+    for table in ("tile_store", "tile_store_layer"):
+        conn.execute(
+            text(f"UPDATE {table} SET data_version = :v WHERE collection = ANY(:keys)"),
+            {"v": version, "keys": layer_keys},
+        )
+
+
 def drop_stored_tiles(conn: Connection, layer_key: str) -> None:
     """Forget a layer's stored tiles (its tiles are then rendered live)."""
     conn.execute(text("DELETE FROM tile_store WHERE collection = :key"), {"key": layer_key})
@@ -330,17 +352,24 @@ def drop_stored_tiles(conn: Connection, layer_key: str) -> None:
 
 
 def refresh_stored_tiles(
-    conn: Connection, layer_key: str, min_features: int | None = None
+    conn: Connection, layer_key: str, min_features: int | None = None, table: str | None = None
 ) -> StoredTiles | None:
-    """After a layer was (re)written: store its tiles when it is big, drop stale ones otherwise."""
+    """After a layer was (re)written: store its tiles when it is big, drop stale ones otherwise.
+
+    ``table``: the layer's new table of schema ``layers`` when it is not in place yet (an import renders
+    from its staging table before it takes any lock on the live one).
+    """
     settings = TileStoreSettings()
     threshold = settings.tile_store_min_features if min_features is None else min_features
-    table = conn.execute(
-        text("SELECT format('layers.%I', table_name) FROM sheet_layer WHERE layer_key = :key"),
-        {"key": layer_key},
+    relation = conn.execute(
+        text(
+            "SELECT format('layers.%I', coalesce(CAST(:table AS text), table_name)) FROM sheet_layer "
+            "WHERE layer_key = :key"
+        ),
+        {"key": layer_key, "table": table},
     ).scalar()
-    count = conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() if table else 0
+    count = conn.execute(text(f"SELECT count(*) FROM {relation}")).scalar_one() if relation else 0
     if count <= threshold:
         drop_stored_tiles(conn, layer_key)
         return None
-    return pregenerate_tiles(conn, layer_key, settings.tile_store_max_zoom)
+    return pregenerate_tiles(conn, layer_key, settings.tile_store_max_zoom, table)
