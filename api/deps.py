@@ -55,13 +55,15 @@ def stored_text_only(request: Request) -> None:
 
 
 async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    """A pooled asyncpg connection for the duration of one request."""
-    async with request.app.state.pool.acquire() as conn:
+    """A pooled asyncpg connection for one request: the read replica's for GET/HEAD when there is one."""
+    async with pool(request).acquire() as conn:
         yield conn
 
 
 def pool(request: Request) -> asyncpg.Pool:
-    """The app's asyncpg pool (for responses that stream after the handler returns)."""
+    """The request's pool: the read pool (a replica, else the primary) for GET/HEAD; the primary otherwise."""
+    if request.method in ("GET", "HEAD"):
+        return getattr(request.app.state, "read_pool", None) or request.app.state.pool
     return request.app.state.pool
 
 

@@ -14,7 +14,7 @@ from api.responses import OrjsonResponse
 from api.security import SecurityMiddleware
 from api.settings import api_settings
 from geo.store.database import create_pool
-from geo.store.settings import REPO_ROOT
+from geo.store.settings import REPO_ROOT, database_settings
 
 # Routers in the order they are mounted; each module exposes ``router``.
 ROUTER_MODULES = (
@@ -42,9 +42,18 @@ async def lifespan(app: FastAPI):
     """Open the connection pool for the app's lifetime."""
     settings = api_settings()
     app.state.pool = await create_pool(min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+    # GET routes read from PLANVIEW_READ_DATABASE_URL (a replica) when it is set, else the primary
+    read_url = database_settings().read_url
+    app.state.read_pool = app.state.pool
+    if read_url:
+        app.state.read_pool = await create_pool(
+            min_size=settings.pool_min_size, max_size=settings.pool_max_size, url=read_url
+        )
     try:
         yield
     finally:
+        if app.state.read_pool is not app.state.pool:
+            await app.state.read_pool.close()
         await app.state.pool.close()
 
 

@@ -16,6 +16,8 @@ class APISettings(BaseSettings):
     port: int = 8000
     pool_min_size: int = 1
     pool_max_size: int = 10
+    # uvicorn worker processes of `planview serve` (each has its own pools of pool_max_size)
+    workers: int = 1
     # DEBUG, INFO (one access line per request), WARNING, ERROR
     log_level: str = "INFO"
     # Optional web base map (e.g. OpenStreetMap); off by default: the page must work offline.

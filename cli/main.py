@@ -238,7 +238,7 @@ def restore(
 def serve(
     host: Annotated[str | None, typer.Option(help="bind address (PLANVIEW_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="port (PLANVIEW_PORT)")] = None,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    workers: Annotated[int | None, typer.Option(help="uvicorn worker processes (PLANVIEW_WORKERS)")] = None,
 ) -> None:
     """Serve the API and the map with uvicorn."""
     import uvicorn
@@ -249,6 +249,7 @@ def serve(
     settings = api_settings()
     host = host or settings.host
     port = port or settings.port
+    workers = workers or settings.workers
     console.print(f"planview on http://{host}:{port}/  (API: /api, docs: /docs)")
     uvicorn.run(
         "api.main:create_app",
@@ -270,10 +271,36 @@ def up(
     """Start the database, migrate, load the shipped data and serve: the whole `make run`."""
     migrate("head", downgrade=False)
     load(None)
-    serve(None, port, 1)
+    serve(None, port, None)
 
 
-app.command()(bench)
+@app.command("bench")
+def bench_command(
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="write the report as JSON to this file")
+    ] = None,
+    parcels: Annotated[int, typer.Option(help="synthetic parcels to generate and import")] = 200_000,
+    quick: Annotated[
+        bool, typer.Option(help="few requests per case (a smoke run, not a measurement)")
+    ] = False,
+    anchor: Annotated[bool, typer.Option(help="install and measure tipg side by side")] = True,
+    load: Annotated[
+        bool, typer.Option("--load", help="50 readers + 5 writers, a replace import in the middle")
+    ] = False,
+    seconds: Annotated[float, typer.Option(help="how long the --load run lasts")] = 60,
+) -> None:
+    """Benchmark the API against tipg on synthetic parcels and the screening; or the mixed --load."""
+    if not load:
+        bench(json_file, parcels, quick, anchor)
+        return
+    import orjson
+
+    from cli.bench_load import run_load
+
+    report = run_load(parcels, seconds, console)
+    if json_file:
+        json_file.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+
 
 if __name__ == "__main__":
     app()

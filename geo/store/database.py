@@ -90,12 +90,12 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    settings: DatabaseSettings | None = None, min_size: int = 1, max_size: int = 10
+    settings: DatabaseSettings | None = None, min_size: int = 1, max_size: int = 10, url: str | None = None
 ) -> Pool:
-    """An asyncpg pool for the HTTP path, with connect, acquire and statement time limits."""
+    """An asyncpg pool for the HTTP path (on ``url``, default the primary), with time limits."""
     settings = settings or database_settings()
     pool = await asyncpg.create_pool(
-        settings.url,
+        url or settings.url,
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,

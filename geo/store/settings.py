@@ -18,6 +18,8 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PLANVIEW_", extra="ignore")
 
     database_url: str | None = None
+    # a read replica for the GET routes (streaming replication of the primary); unset: the primary
+    read_database_url: str | None = None
     db_dir: Path = REPO_ROOT / "var" / "pg"
     db_port: int = 55432
     db_name: str = "planview"
@@ -41,6 +43,13 @@ class DatabaseSettings(BaseSettings):
         if self.database_url:
             return self.database_url.replace("postgresql+psycopg://", "postgresql://")
         return f"postgresql://postgres@127.0.0.1:{self.db_port}/{self.db_name}"
+
+    @property
+    def read_url(self) -> str | None:
+        """The read replica's libpq URL, or None when reads go to the primary."""
+        if not self.read_database_url:
+            return None
+        return self.read_database_url.replace("postgresql+psycopg://", "postgresql://")
 
     @property
     def sqlalchemy_url(self) -> str:
