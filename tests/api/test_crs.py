@@ -5,6 +5,8 @@ from pyproj import CRS
 from pyproj.network import set_network_enabled
 from pyproj.transformer import TransformerGroup
 
+from geo.serve.crs import parse_crs
+
 OGC = "http://www.opengis.net/def/crs"
 CRS84 = f"{OGC}/OGC/1.3/CRS84"
 EPSG = f"{OGC}/EPSG/0/"
@@ -126,3 +128,20 @@ def test_unknown_crs_is_a_400_naming_the_parameter(client, params, named):
     assert response.json()["description"].startswith(named), response.json()
     single = client.get("/api/collections/districts/items/066", params={"crs": "EPSG:3857"})
     assert single.status_code == 400 and single.json()["description"].startswith("crs")
+
+
+def test_the_default_crs84_path_keeps_its_sql():
+    """Without crs=/bbox-crs= the items SQL is the one before Part 2: no transform, no cast, no flip."""
+    from geo.serve.catalog import Collection
+    from geo.serve.features import ItemsQuery, _where_sql, feature_sql
+
+    layer = Collection(
+        id="x", title_vi="x", title_en="x", description="", sheet_id=None, relation="layers.x",
+        id_column="fid", id_is_integer=True, where="TRUE", columns={"name": "text"},
+    )  # fmt: skip
+    sql = feature_sql(layer)
+    assert "ST_AsGeoJSON(t.geom, 6)" in sql and "ST_Transform" not in sql and "Flip" not in sql
+    where = _where_sql(layer, ItemsQuery(bbox=(105.0, 21.0, 106.0, 22.0)), [])
+    assert "ST_MakeEnvelope($1, $2, $3, $4, 4326)" in where and "::float8" not in where
+    metres = feature_sql(layer, crs=parse_crs("EPSG:9213", "crs"))
+    assert "ST_Transform(t.geom, 9213), 3, 0" in metres
