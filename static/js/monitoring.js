@@ -276,6 +276,7 @@ function taskEditor(task) {
   );
   select.value = task.status;
   select.addEventListener("change", async () => {
+    delete $("pv-form-status").dataset.result;
     const result = await getJSON(`/api/tasks/${encodeURIComponent(task.task_id)}`, {
       method: "PATCH",
       headers: { "Content-Type": "application/json", "If-Match": `"${task.version}"`, ...csrfHeader() },
@@ -315,12 +316,15 @@ function drawUnitMap(projects) {
 }
 
 async function writeReport(url, payload, headers = {}) {
+  // a result shown is the answer to this write, never a leftover of the previous one
+  const status = $("pv-form-status");
+  delete status.dataset.result;
+  status.textContent = "Đang lưu…";
   const result = await getJSON(url, {
     method: url === reportUrl() ? "PUT" : "POST",
     headers: { "Content-Type": "application/json", ...headers, ...csrfHeader() },
     body: JSON.stringify(payload),
   });
-  const status = $("pv-form-status");
   if (result.ok) {
     renderReport(result.body);
     status.textContent = "Đã lưu.";
