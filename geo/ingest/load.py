@@ -9,7 +9,6 @@ import csv
 import json
 import re
 import unicodedata
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,11 @@ from sqlalchemy import Connection, Engine, text
 
 from geo.analysis.rules import RULES_SIGNATURE_SQL, load_rules
 from geo.analysis.screening import screen_all
+from geo.ingest import units_2020
 from geo.ingest.agencies import link_project_agencies, load_agencies
 from geo.ingest.cycle import load_cycle
 from geo.ingest.staging import Changes, LoadError, _stage, _sync
+from geo.ingest.units_2020 import MERGER_2020_BASIS, MERGER_2020_BASIS_VI, MERGER_2020_END, MERGER_2020_START
 from geo.plan.actor import LOAD_ACTOR, Actor
 from geo.plan.audit import record_audit_sync
 from geo.plan.projects import LOADER_RECORDED_BY
@@ -49,8 +50,6 @@ RECORDED_BY = LOADER_RECORDED_BY
 LAYER_MARK = "planview load: shipped layer"
 PROVINCE_CODE = "06"
 NEW_PROVINCE_CODE = "19"
-MERGER_2020_END = date(2020, 1, 31)
-MERGER_2020_BASIS = "NQ 855/NQ-UBTVQH14 (10/01/2020, effective 01/02/2020)"
 REFORM_BASIS = "NQ 202/2025/QH15 (effective 01/07/2025)"
 SHEET_COLUMNS = [
     "number",
@@ -255,6 +254,9 @@ ADMIN_COLUMNS = [
     "source",
     "geometry_quality",
     "geometry_note",
+    "geometry_note_vi",
+    "area_km2_published",
+    "area_published_source",
     "geom",
 ]
 GEOJSON_MULTI = "ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(:geom), 4326))"
@@ -276,6 +278,9 @@ def _admin_row(props: dict, geom: str | None, **overrides: Any) -> dict:
         "source": props["source"],
         "geometry_quality": "exact",
         "geometry_note": None,
+        "geometry_note_vi": None,
+        "area_km2_published": None,
+        "area_published_source": None,
         "geom": geom,
     }
     row.update(overrides)
@@ -303,26 +308,8 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
             )
         )
     communes = _read_features(BASE_DIR / "bac_kan_communes_2009.geojson")
-    for props, geom in communes:
-        status = props.get("gso_2025_status")
-        abolished = status == "abolished (merged 2020)"
-        rows.append(
-            _admin_row(
-                props,
-                geom,
-                status_2025=status,
-                valid_to=MERGER_2020_END if abolished else PRE_REFORM_END,
-                geometry_note=(
-                    "2009 commune polygon (~1:250k), clipped to its district; "
-                    + (
-                        f"abolished in the 2020 merger ({MERGER_2020_BASIS}); the unit that absorbed it "
-                        "is not recorded in our data"
-                        if abolished
-                        else "boundaries of the 2020 merger are not reflected"
-                    )
-                ),
-            )
-        )
+    commune_rows, units_2020_rows, (changed_units, parts) = _communes_2009_and_2020(communes, districts)
+    rows.extend(commune_rows)
     for props, geom in _read_features(BASE_DIR / "region_provinces.geojson"):
         code = props["code"]
         note = "pre-2025 extent, simplified (~55 m) except along Bắc Kạn's borders"
@@ -363,6 +350,7 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
     crosswalk: list[dict] = []
     district_by_short = {_fold_key(p["name"]): p["code"] for p, _ in districts}
     commune_codes = {p["code"]: p for p, _ in communes}
+    codes_2020 = {r["code"] for r in units_2020_rows}
     members: dict[str, list[str]] = {}
     pair = re.compile(r"^(\d{5}) (.+?) \((.+?)\)$")
     for unit in new_units:
@@ -375,14 +363,19 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
                     f"admin_units_2025_ex_backan.csv {unit['new_code']}: cannot read old unit {part!r}"
                 )
             old_code, old_name, old_district = m.groups()
-            if old_code not in commune_codes:
-                raise LoadError(f"admin_units_2025_ex_backan.csv: old unit {old_code} is not a 2009 commune")
+            if old_code not in codes_2020:
+                raise LoadError(
+                    f"admin_units_2025_ex_backan.csv: old unit {old_code} is not a unit of 2020–2025"
+                )
             codes.append(old_code)
             crosswalk.append(
                 {
                     "old_code": old_code,
+                    "old_period": "2020-2025",
                     "old_name": old_name,
                     "old_district": old_district,
+                    "via_code": None,
+                    "via_name": None,
                     "new_code": unit["new_code"],
                     "new_name": unit["new_name"],
                     "new_type": unit["new_type"],
@@ -409,14 +402,22 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
                 "source": unit["source_url"],
                 "geometry_quality": "approximate",
                 "geometry_note": (
-                    "union of the 2009 polygons of the pre-2025 communes merged into it "
-                    f"({', '.join(codes)}); approximate: 2009 generalised boundaries (~1:250k); communes "
-                    "abolished in the 2020 merger whose absorbing unit is not in our data are not included, "
-                    "so gaps can remain"
+                    "union of the outlines of the 2020–2025 units merged into it "
+                    f"({', '.join(codes)}); approximate: no official 2025 boundary is public, the "
+                    "outlines are the 2009 generalised boundaries (~1:250k) as NQ 855/NQ-UBTVQH14 "
+                    "re-arranged them in 2020"
                 ),
+                "geometry_note_vi": (
+                    f"hợp ranh giới các đơn vị 2020–2025 được sáp nhập ({', '.join(codes)}); gần đúng: "
+                    "chưa có ranh giới chính thức năm 2025, ranh giới là ranh giới năm 2009 đã khái quát "
+                    "(~1:250.000) theo sắp xếp năm 2020 của NQ 855/NQ-UBTVQH14"
+                ),
+                "area_km2_published": None,
+                "area_published_source": None,
                 "geom": None,
             }
         )
+    crosswalk.extend(_crosswalk_2009(communes, changed_units, crosswalk))
     _stage(conn, "admin_unit", ADMIN_COLUMNS, rows, {"geom": GEOJSON_MULTI})
     conn.execute(
         text(
@@ -427,27 +428,195 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
         ),
         {"bk": PROVINCE_CODE, "tn": NEW_PROVINCE_CODE, "reform": REFORM_START},
     )
+    _stage_units_2020_geometry(conn, *parts)
     staged_members = [{"code": c, "codes": m} for c, m in members.items()]
     conn.execute(
         text(
             "UPDATE _stage_admin_unit s SET geom = ("
-            "  SELECT ST_Multi(ST_Union(o.geom)) FROM _stage_admin_unit o"
-            "  WHERE o.level = 'commune' AND o.valid_from IS NULL AND o.code = ANY(:codes))"
+            f"  SELECT {units_2020.without_pinholes('ST_Union(o.geom)')} FROM _stage_admin_unit o"
+            "  WHERE o.level = 'commune' AND o.valid_to = :pre_end"
+            "    AND (o.valid_from IS NULL OR o.valid_from < :reform) AND o.code = ANY(:codes))"
             " WHERE s.level = 'commune' AND s.code = :code AND s.valid_from = :reform"
         ),
-        [dict(m, reform=REFORM_START) for m in staged_members],
+        [dict(m, reform=REFORM_START, pre_end=PRE_REFORM_END) for m in staged_members],
+    )
+    conn.execute(
+        text(
+            "UPDATE _stage_admin_unit SET area_km2 = round((ST_Area(geom::geography) / 1e6)::numeric, 2) "
+            "WHERE level = 'commune' AND area_km2 IS NULL AND geom IS NOT NULL"
+        )
     )
     changes.add("admin_unit", _sync(conn, "admin_unit", ["code", "level", "valid_from"], ADMIN_COLUMNS))
     crosswalk_columns = list(crosswalk[0])
     _stage(conn, "admin_crosswalk", crosswalk_columns, crosswalk)
     changes.add(
-        "admin_crosswalk", _sync(conn, "admin_crosswalk", ["old_code", "new_code"], crosswalk_columns)
+        "admin_crosswalk",
+        _sync(conn, "admin_crosswalk", ["old_code", "old_period", "new_code"], crosswalk_columns),
     )
     return {
         "district_by_short": district_by_short,
         "district_names": {p["code"]: p["full_name"] for p, _ in districts},
         "communes": commune_codes,
     }
+
+
+def _communes_2009_and_2020(
+    communes: list[tuple[dict, str]], districts: list[tuple[dict, str]]
+) -> tuple[list[dict], list[dict], tuple[list[units_2020.Unit2020], tuple]]:
+    """The 122 communes of 2009 (those NQ 855 changed end 2020-01-31) and the 2020 units replacing them.
+
+    Returns every commune row, the rows of the 108 units in force 2020-02-01 – 2025-06-30 (unchanged 2009
+    communes and the new rows) and the changed units (their geometry is built once staged).
+    """
+    _, changed = units_2020.read_units()
+    parts = units_2020.plan_parts(changed)  # also says why a unit is approximate
+    district_code = {p["name"]: p["code"] for p, _ in districts}
+    by_code = {p["code"]: p for p, _ in communes}
+    gave_to: dict[str, list[units_2020.Unit2020]] = {}
+    published: dict[str, tuple[Decimal, str]] = {}
+    for unit in changed:
+        for part in unit.parts:
+            if part.source_code not in by_code:
+                raise LoadError(f"NQ 855 constituent {part.source_code} of {unit.name} is not a 2009 commune")
+            gave_to.setdefault(part.source_code, []).append(unit)
+            if part.whole and part.area_km2 is not None:
+                published[part.source_code] = (part.area_km2, part.source_url)
+    rows: list[dict] = []
+    rows_2020: list[dict] = []
+    for props, geom in communes:
+        code = props["code"]
+        status = props.get("gso_2025_status")
+        takers = gave_to.get(code, [])
+        area = published.get(code)
+        extra = {
+            "status_2025": status,
+            "area_km2_published": float(area[0]) if area else None,
+            "area_published_source": area[1] if area else None,
+        }
+        if not takers:
+            row = _admin_row(
+                props,
+                geom,
+                geometry_note="2009 commune polygon (~1:250k), clipped to its district; unchanged by the "
+                f"2020 re-arrangement ({MERGER_2020_BASIS})",
+                geometry_note_vi="ranh giới xã năm 2009 (~1:250.000), cắt theo ranh giới huyện; không đổi "
+                f"khi sắp xếp năm 2020 ({MERGER_2020_BASIS_VI})",
+                **extra,
+            )
+            rows.append(row)
+            rows_2020.append(row)
+            continue
+        into = ", ".join(f"{u.name} ({u.code})" for u in takers)
+        abolished = status == "abolished (merged 2020)"
+        rows.append(
+            _admin_row(
+                props,
+                geom,
+                valid_to=MERGER_2020_END,
+                geometry_note="2009 commune polygon (~1:250k), clipped to its district; "
+                + ("abolished" if abolished else "re-arranged")
+                + f" in 2020 ({MERGER_2020_BASIS}): its land went to {into}",
+                geometry_note_vi="ranh giới xã năm 2009 (~1:250.000), cắt theo ranh giới huyện; "
+                + ("giải thể" if abolished else "sắp xếp lại")
+                + f" năm 2020 ({MERGER_2020_BASIS_VI}): đất của xã thuộc {into}",
+                **extra,
+            )
+        )
+    for unit in changed:
+        exact = not unit.approximate_en
+        made_of = "; ".join(
+            f"{p.source_name} ({p.source_code}, {'whole' if p.whole else 'part'})" for p in unit.parts
+        )
+        made_of_vi = "; ".join(
+            f"{p.source_name} ({p.source_code}, {'toàn bộ' if p.whole else 'một phần'})" for p in unit.parts
+        )
+        if exact:
+            note = (
+                f"union of the 2009 polygons of {made_of}, merged whole by {MERGER_2020_BASIS}; "
+                "as good as the 2009 source (~1:250k)"
+            )
+            note_vi = (
+                f"hợp ranh giới năm 2009 của {made_of_vi}, nhập nguyên trạng theo {MERGER_2020_BASIS_VI}; "
+                "độ chính xác như nguồn năm 2009 (~1:250.000)"
+            )
+        else:
+            note = f"approximate: made of {made_of} ({MERGER_2020_BASIS}); "
+            note += "; ".join(unit.approximate_en)
+            note_vi = f"gần đúng: gồm {made_of_vi} ({MERGER_2020_BASIS_VI}); "
+            note_vi += "; ".join(unit.approximate_vi)
+        kind = units_2020.unit_type(unit.kind)
+        district = district_code[unit.district]
+        row = {
+            "code": unit.code,
+            "level": "commune",
+            "name": unit.name,
+            "full_name": f"{kind} {unit.name}",
+            "unit_type": kind,
+            "name_ascii": fold_ascii(unit.name),
+            "parent_code": district,
+            "valid_from": MERGER_2020_START,
+            "valid_to": PRE_REFORM_END,
+            "status_2025": f"unit of 2020-02-01 – 2025-06-30 ({MERGER_2020_BASIS})",
+            "area_km2": None,
+            "source": unit.source_url,
+            "geometry_quality": "exact" if exact else "approximate",
+            "geometry_note": note,
+            "geometry_note_vi": note_vi,
+            "area_km2_published": float(unit.area_published) if unit.area_published is not None else None,
+            "area_published_source": unit.source_url if unit.area_published is not None else None,
+            "geom": None,
+        }
+        rows.append(row)
+        rows_2020.append(row)
+    if len(rows_2020) != 108:
+        raise LoadError(f"NQ 855/NQ-UBTVQH14 made 108 commune-level units; the data give {len(rows_2020)}")
+    return rows, rows_2020, (changed, parts)
+
+
+def _stage_units_2020_geometry(conn: Connection, wholes: list, carves: list) -> None:
+    """Outlines of the changed 2020–2025 units from the staged 2009 communes (see geo.ingest.units_2020)."""
+    units_2020.build_pieces(conn, wholes, carves)
+    conn.execute(
+        text(
+            f"UPDATE _stage_admin_unit s SET geom = {units_2020.union_sql('unit_code = s.code')} "
+            "WHERE s.level = 'commune' AND s.valid_from = :start"
+        ),
+        {"start": MERGER_2020_START},
+    )
+
+
+def _crosswalk_2009(
+    communes: list[tuple[dict, str]], changed: list[units_2020.Unit2020], crosswalk_2020: list[dict]
+) -> list[dict]:
+    """Every 2009 commune → its 2025 unit(s), through the 2020–2025 unit(s) its land went to."""
+    by_old: dict[str, list[dict]] = {}
+    for row in crosswalk_2020:
+        by_old.setdefault(row["old_code"], []).append(row)
+    via: dict[str, list[tuple[str, str, str | None]]] = {}
+    for unit in changed:
+        for part in unit.parts:
+            via.setdefault(part.source_code, []).append((unit.code, unit.name, unit.confidence))
+    rows: dict[tuple[str, str], dict] = {}
+    for props, _ in communes:
+        code = props["code"]
+        for via_code, via_name, confidence in via.get(code, [(code, props["name"], None)]):
+            for target in by_old.get(via_code, []):
+                key = (code, target["new_code"])
+                if key in rows:
+                    continue
+                rows[key] = dict(
+                    target,
+                    old_code=code,
+                    old_period="2009",
+                    old_name=props["full_name"],
+                    via_code=via_code,
+                    via_name=via_name,
+                    confidence=units_2020.lower_confidence(target["confidence"], confidence),
+                )
+    missing = sorted(p["code"] for p, _ in communes if not any(k[0] == p["code"] for k in rows))
+    if missing:
+        raise LoadError(f"2009 communes with no 2025 unit through the 2020 units: {', '.join(missing)}")
+    return list(rows.values())
 
 
 # --------------------------------------------------------------------------- plan facts
@@ -1373,6 +1542,8 @@ def _summary(conn: Connection) -> dict[str, int]:
               (SELECT count(*) FROM admin_unit WHERE level = 'commune' AND valid_from IS NULL) AS communes,
               (SELECT count(*) FROM admin_unit
                 WHERE level = 'commune' AND valid_from = :reform) AS communes_2025,
+              (SELECT count(*) FROM admin_unit WHERE level = 'commune' AND valid_to = :pre_end
+                AND (valid_from IS NULL OR valid_from < :reform)) AS communes_2020_2025,
               (SELECT count(*) FROM admin_crosswalk) AS crosswalk_pairs,
               (SELECT count(*) FROM zone) AS zones,
               (SELECT count(*) FROM project WHERE NOT is_category) AS projects,
@@ -1391,6 +1562,6 @@ def _summary(conn: Connection) -> dict[str, int]:
               (SELECT version FROM data_version WHERE id = 1) AS data_version
             """
         ),
-        {"reform": REFORM_START},
+        {"reform": REFORM_START, "pre_end": PRE_REFORM_END},
     ).one()
     return dict(row._mapping)

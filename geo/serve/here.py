@@ -10,6 +10,7 @@ from geo.store.units import PRE_REFORM_END, REFORM_START
 
 PROVINCE_CODE = "06"  # Bắc Kạn's GSO code, retired by the 2025 reform
 NEW_UNITS_FROM = REFORM_START.isoformat()
+LAST_PRE_REFORM_DAY = PRE_REFORM_END.isoformat()
 DEFAULT_TOLERANCE_M = 500.0
 FEATURES_PER_LAYER = 20
 
@@ -48,17 +49,27 @@ district AS (
 ),
 commune AS (
     SELECT u.code, u.name, u.full_name, u.unit_type, u.parent_code, u.status_2025, u.valid_from, u.valid_to,
-           u.source, u.geometry_quality
+           u.source, u.geometry_quality, u.geometry_note, u.geometry_note_vi
     FROM admin_unit u, p
     WHERE u.level = 'commune' AND (u.valid_from IS NULL OR u.valid_from < DATE '{NEW_UNITS_FROM}')
       AND ST_Intersects(u.geom, p.g)
-    ORDER BY u.valid_to DESC NULLS FIRST
+    ORDER BY u.valid_to DESC NULLS FIRST, u.valid_from DESC NULLS LAST, u.code
+    LIMIT 1
+),
+-- the 2009 commune here when the 2020 re-arrangement (NQ 855/NQ-UBTVQH14) ended it, e.g. former Cao Trĩ
+commune_2009 AS (
+    SELECT u.code, u.name, u.full_name, u.status_2025, u.valid_to, u.geometry_note, u.geometry_note_vi
+    FROM admin_unit u, p
+    WHERE u.level = 'commune' AND u.valid_from IS NULL AND u.valid_to < DATE '{LAST_PRE_REFORM_DAY}'
+      AND ST_Intersects(u.geom, p.g)
+    ORDER BY u.code
     LIMIT 1
 ),
 unit_2025 AS (
     SELECT x.new_code AS code, x.new_name AS name, x.new_type AS type, x.new_province AS province,
            x.effective_from, x.source, x.confidence
     FROM admin_crosswalk x JOIN commune c ON x.old_code = c.code
+     AND x.old_period = CASE WHEN c.valid_to >= DATE '{LAST_PRE_REFORM_DAY}' THEN '2020-2025' ELSE '2009' END
     ORDER BY x.new_code
 )
 SELECT (SELECT version FROM data_version WHERE id = 1) AS data_version,
@@ -69,6 +80,7 @@ SELECT (SELECT version FROM data_version WHERE id = 1) AS data_version,
        (SELECT to_jsonb(province) FROM province) AS province,
        (SELECT to_jsonb(district) FROM district) AS district,
        (SELECT to_jsonb(commune) FROM commune) AS commune,
+       (SELECT to_jsonb(commune_2009) FROM commune_2009) AS commune_2009,
        (SELECT jsonb_agg(to_jsonb(unit_2025)) FROM unit_2025) AS units_2025,
        (SELECT jsonb_agg(z ORDER BY z.distance_m, z.id) FROM (
             SELECT t.zone_id AS id, t.name_vi AS name, t.kind, t.type_detail, t.status, t.status_vi,
@@ -154,6 +166,8 @@ def _status_2025_vi(status: str | None) -> str | None:
         return "đã giải thể (sáp nhập năm 2020)"
     if status.startswith("renamed/merged: "):
         return "đổi tên/sáp nhập: " + status.removeprefix("renamed/merged: ")
+    if status.startswith("unit of 2020-02-01 – 2025-06-30"):
+        return "đơn vị từ 01/02/2020 đến 30/06/2025 (NQ 855/NQ-UBTVQH14)"
     return None
 
 
@@ -203,6 +217,9 @@ async def what_is_here(
     commune = admin["commune"]
     if commune is not None:
         commune["status_2025_vi"] = _status_2025_vi(commune.get("status_2025"))
+    commune_2009 = admin["commune_2009"]
+    if commune_2009 is not None:
+        commune_2009["status_2025_vi"] = _status_2025_vi(commune_2009.get("status_2025"))
     unit_2025, unit_note, unit_note_vi = _unit_2025(commune, admin["units_2025"])
     result: dict = {
         "point": [lon, lat],
@@ -211,6 +228,7 @@ async def what_is_here(
         "province": admin["province"],
         "district": admin["district"],
         "commune": commune,
+        "commune_2009": commune_2009,
         "unit_2025": unit_2025,
         "unit_2025_note": unit_note,
         "unit_2025_note_vi": unit_note_vi,

@@ -29,7 +29,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from geo.store.vocabulary import ProjectStatus, check_in
 
-GEOMETRY_QUALITY = "geometry_quality IN ('exact', 'approximate', 'none')"
+# 'schematic': a line through only the points a source names (e.g. a road's two ends), never a survey
+GEOMETRY_QUALITY = "geometry_quality IN ('exact', 'approximate', 'schematic', 'none')"
 LOCATION_LEVEL = (
     "location_level IS NULL OR location_level IN "
     "('site', 'zone', 'commune', 'district', 'multi_district', 'province')"
@@ -117,14 +118,21 @@ class AdminUnit(Base):
     source: Mapped[str] = mapped_column(Text, nullable=False)
     geometry_quality: Mapped[str] = mapped_column(Text, nullable=False, server_default="exact")
     geometry_note: Mapped[str | None] = mapped_column(Text)
+    geometry_note_vi: Mapped[str | None] = mapped_column(Text)
+    # the area a source publishes (km²), beside the computed area_km2; NULL = none published
+    area_km2_published: Mapped[float | None] = mapped_column(Double)
+    area_published_source: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
 
 
 class AdminCrosswalk(Base):
-    """The 2025 reform: which pre-2025 commune became which new unit of Thái Nguyên."""
+    """The 2025 reform: which pre-2025 commune (2009 or 2020–2025 set) became which unit of Thái Nguyên."""
 
     __tablename__ = "admin_crosswalk"
-    __table_args__ = (UniqueConstraint("old_code", "new_code", name="crosswalk_pair"),)
+    __table_args__ = (
+        UniqueConstraint("old_code", "old_period", "new_code", name="crosswalk_pair"),
+        CheckConstraint("old_period IN ('2009', '2020-2025')", name="old_period_known"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     old_code: Mapped[str] = mapped_column(Text, nullable=False, index=True)
@@ -137,6 +145,12 @@ class AdminCrosswalk(Base):
     effective_from: Mapped[date] = mapped_column(Date, nullable=False)
     source: Mapped[str] = mapped_column(Text, nullable=False)
     confidence: Mapped[str | None] = mapped_column(Text)
+    # which set old_code belongs to: the 2009 communes (122) or the units of 2020–2025 (108); a code can
+    # be in both with different land (02155 = Lương Hạ in 2009, Yến Lạc after 2020)
+    old_period: Mapped[str] = mapped_column(Text, nullable=False, server_default="2020-2025")
+    # for a 2009 commune: the 2020–2025 unit it went into (NQ 855/NQ-UBTVQH14), through which it maps
+    via_code: Mapped[str | None] = mapped_column(Text)
+    via_name: Mapped[str | None] = mapped_column(Text)
 
 
 class MapSheet(Base):
@@ -233,6 +247,8 @@ class Zone(Base):
     occupancy_note_vi: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str | None] = mapped_column(Text)
     status_vi: Mapped[str | None] = mapped_column(Text)
+    # where the current status text comes from (the newest status news; else source_url)
+    status_source: Mapped[str | None] = mapped_column(Text)
     plan_horizon: Mapped[str | None] = mapped_column(Text)
     district_code: Mapped[str | None] = mapped_column(Text, index=True)
     district_name: Mapped[str | None] = mapped_column(Text)
@@ -325,6 +341,26 @@ class ProjectStatusEvent(Base):
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
     source: Mapped[str | None] = mapped_column(Text)
+    data_version: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ZoneStatusEvent(Base):
+    """One piece of status news of a zone (KCN/CCN/tourism area): what the source said, and where."""
+
+    __tablename__ = "zone_status_event"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    zone_id: Mapped[str] = mapped_column(
+        Text, ForeignKey("zone.zone_id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    status: Mapped[str | None] = mapped_column(Text)
+    status_vi: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(Text, nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    source: Mapped[str] = mapped_column(Text, nullable=False)
     data_version: Mapped[int | None] = mapped_column(BigInteger)
 
 

@@ -283,6 +283,12 @@ function renderHere() {
       h("dd", { id: "pv-here-district" }, r.district?.name || t("here_outside")),
       h("dt", {}, t("here_commune")),
       h("dd", { id: "pv-here-commune" }, r.commune ? [r.commune.name, sourceText(r.commune, "status_2025", state.lang)].filter(Boolean).join(" — ") : "—"),
+      ...(r.commune_2009
+        ? [
+            h("dt", {}, t("here_commune_2009")),
+            h("dd", { id: "pv-here-commune2009" }, [r.commune_2009.name, sourceText(r.commune_2009, "status_2025", state.lang)].filter(Boolean).join(" — ")),
+          ]
+        : []),
       h("dt", {}, t("here_unit_2025")),
       h("dd", { id: "pv-here-unit2025" }, r.unit_2025 ? [r.unit_2025.name, r.unit_2025.province].filter(Boolean).join(", ") : "—"),
     ),

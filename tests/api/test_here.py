@@ -107,26 +107,38 @@ def test_a_settlement_is_found_within_the_tolerance_with_its_distance(client, en
     assert all(f["distance_m"] <= 500 for f in near)
 
 
-def test_an_abolished_commune_has_no_2025_unit_and_says_why(client, engine):
+def test_inside_each_commune_abolished_in_2020_one_2020_commune_and_one_2025_unit_answer(client, engine):
     with engine.connect() as conn:
-        row = conn.execute(
+        holes = conn.execute(
             text(
-                "SELECT u.code, ST_X(ST_PointOnSurface(u.geom)), ST_Y(ST_PointOnSurface(u.geom)) "
-                "FROM admin_unit u WHERE u.level = 'commune' "
-                "AND (u.valid_from IS NULL OR u.valid_from < '2025-07-01') "
-                "AND NOT EXISTS (SELECT 1 FROM admin_crosswalk x WHERE x.old_code = u.code) "
-                "ORDER BY u.code LIMIT 1"
+                "SELECT u.code, u.name, ST_X(ST_PointOnSurface(u.geom)), ST_Y(ST_PointOnSurface(u.geom)) "
+                "FROM admin_unit u WHERE u.level = 'commune' AND u.status_2025 = 'abolished (merged 2020)' "
+                "ORDER BY u.code"
             )
-        ).one_or_none()
-    if row is None:
-        pytest.skip("every pre-2025 commune has a crosswalk row")
-    code, lon, lat = row
-    answer = here(client, lon, lat)
-    assert answer["commune"]["code"] == code
-    assert answer["unit_2025"] is None
-    assert "2020" in answer["unit_2025_note"] or "crosswalk" in answer["unit_2025_note"]
-    # and in Vietnamese, for the viewer's default language
-    assert "2020" in answer["unit_2025_note_vi"] or "bảng chuyển đổi" in answer["unit_2025_note_vi"]
+        ).all()
+    assert len(holes) == 14
+    for code, name, lon, lat in holes:
+        answer = here(client, lon, lat)
+        commune = answer["commune"]
+        assert commune["valid_to"] == "2025-06-30", name  # the unit of 2020–2025 that absorbed it
+        assert answer["commune_2009"]["code"] == code and answer["commune_2009"]["name"] == name
+        assert answer["commune_2009"]["status_2025_vi"] == "đã giải thể (sáp nhập năm 2020)"
+        assert answer["unit_2025"] is not None and answer["unit_2025_note"] is None, name
+        assert answer["unit_2025"]["code"] in crosswalk_of(engine, commune["code"])
+
+
+def test_former_cao_tri_is_thuong_giao_then_cho_ra(client):
+    answer = here(client, 105.6951, 22.4601)
+    assert answer["commune_2009"]["name"] == "Cao Trĩ"
+    assert answer["commune"]["name"] == "Thượng Giáo" and answer["commune"]["valid_from"] == "2020-02-01"
+    assert answer["commune"]["geometry_quality"] == "exact"
+    assert answer["commune"]["status_2025_vi"].startswith("đơn vị từ 01/02/2020")
+    assert answer["unit_2025"]["name"] == "Xã Chợ Rã"
+
+
+def test_a_commune_nq_855_did_not_touch_has_no_2009_line(client):
+    answer = here(client, *BA_BE_LAKE)
+    assert answer["commune"]["name"] == "Nam Mẫu" and answer["commune_2009"] is None
 
 
 def test_outside_the_province_is_empty_with_a_note(client):

@@ -15,9 +15,10 @@ from geo.store.settings import DATA_DIR
 EXPECTED = {
     "provinces": 8,  # Bắc Kạn, 6 regional outlines, Thái Nguyên from 2025-07-01
     "districts": 8,
-    "communes": 122,
+    "communes": 122,  # the 2009 set
+    "communes_2020_2025": 108,  # NQ 855/NQ-UBTVQH14
     "communes_2025": 37,
-    "crosswalk_pairs": 108,
+    "crosswalk_pairs": 108 + 123,  # the 108 → 37, and every 2009 commune through them (Lương Hạ split in two)
     "zones": 30,
     "projects": 11,
     "project_categories": 4,
@@ -95,15 +96,18 @@ def test_communes_keep_their_2025_status_and_the_2020_merger_ends_earlier(engine
                 "WHERE level = 'commune' AND valid_from IS NULL GROUP BY 1, 2"
             )
         ).all()
-    by_status = {}
+    by_status: dict[str, int] = {}
+    ended: dict[str, int] = {}
     for row in rows:
         kind = row.status_2025.split(":")[0]
         by_status[kind] = by_status.get(kind, 0) + row.n
-        if kind == "abolished (merged 2020)":
+        ended[str(row.valid_to)] = ended.get(str(row.valid_to), 0) + row.n
+        if kind in ("abolished (merged 2020)", "renamed/merged"):
             assert str(row.valid_to) == "2020-01-31"
-        else:
-            assert str(row.valid_to) == "2025-06-30"
     assert by_status == {"unchanged": 96, "renamed/merged": 12, "abolished (merged 2020)": 14}
+    # the 29 communes NQ 855 re-arranged end on 31/01/2020 (the 14 abolished, the 12 whose code passed on,
+    # and Thượng Giáo, Phủ Thông, Cường Lợi which kept their name but not their land); 93 go on to 2025
+    assert ended == {"2020-01-31": 29, "2025-06-30": 93}
 
 
 def test_2025_units_are_unions_of_their_old_communes_and_say_so(engine):
@@ -113,15 +117,16 @@ def test_2025_units_are_unions_of_their_old_communes_and_say_so(engine):
                 "SELECT u.code, u.geometry_quality, u.geometry_note, u.parent_code, "
                 "       ST_Area(u.geom::geography) AS area, "
                 "       (SELECT sum(ST_Area(o.geom::geography)) FROM admin_crosswalk x JOIN admin_unit o "
-                "          ON o.code = x.old_code AND o.level = 'commune' AND o.valid_from IS NULL "
-                "        WHERE x.new_code = u.code) AS old_area "
+                "          ON o.code = x.old_code AND o.level = 'commune' AND o.valid_to = '2025-06-30' "
+                "         AND (o.valid_from IS NULL OR o.valid_from < '2025-07-01') "
+                "        WHERE x.new_code = u.code AND x.old_period = '2020-2025') AS old_area "
                 "FROM admin_unit u WHERE u.level = 'commune' AND u.valid_from = '2025-07-01'"
             )
         ).all()
         pairs = conn.execute(
             text(
                 "SELECT count(DISTINCT old_code), count(DISTINCT new_code), min(effective_from) "
-                "FROM admin_crosswalk"
+                "FROM admin_crosswalk WHERE old_period = '2020-2025'"
             )
         ).one()
         thai_nguyen = conn.execute(
@@ -134,7 +139,7 @@ def test_2025_units_are_unions_of_their_old_communes_and_say_so(engine):
     assert len(units) == 37
     for unit in units:
         assert unit.geometry_quality == "approximate"
-        assert "gaps" in unit.geometry_note and unit.parent_code == "19"
+        assert "2020–2025 units" in unit.geometry_note and unit.parent_code == "19"
         assert unit.area == pytest.approx(unit.old_area, rel=1e-3), unit.code
     assert tuple(pairs[:2]) == (108, 37) and str(pairs[2]) == "2025-07-01"
     assert thai_nguyen

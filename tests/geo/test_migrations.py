@@ -16,6 +16,7 @@ TABLES = {
     "zone",
     "project",
     "project_status_event",
+    "zone_status_event",
     "plan_target",
     "land_use_figure",
     "protected_area",

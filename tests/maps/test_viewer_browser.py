@@ -243,7 +243,7 @@ def test_clicking_inside_ba_be_shows_ba_be_in_the_panel(live_server, open_page, 
     assert page.locator('#pv-tabs [data-tab="here"]').get_attribute("aria-selected") == "true"
 
 
-def test_a_commune_abolished_in_2020_says_in_vietnamese_why_it_has_no_2025_unit(
+def test_a_commune_abolished_in_2020_shows_the_unit_that_absorbed_it_and_its_2025_unit(
     live_server, open_page, engine
 ):
     with engine.connect() as conn:
@@ -255,10 +255,11 @@ def test_a_commune_abolished_in_2020_says_in_vietnamese_why_it_has_no_2025_unit(
         ).one()
     page = open_page("/")
     click_map_at(page, lon, lat)
-    page.locator("#pv-here-unit2025-note").wait_for()
-    assert page.locator("#pv-here-commune").inner_text() == f"{name} — đã giải thể (sáp nhập năm 2020)"
-    assert page.locator("#pv-here-unit2025").inner_text() == "—"
-    assert "nguồn không nêu đơn vị nào nhận vùng này" in page.locator("#pv-here-unit2025-note").inner_text()
+    page.locator("#pv-here-commune2009").wait_for()
+    assert page.locator("#pv-here-commune2009").inner_text() == f"{name} — đã giải thể (sáp nhập năm 2020)"
+    assert "01/02/2020" in page.locator("#pv-here-commune").inner_text()
+    assert page.locator("#pv-here-unit2025").inner_text().startswith(("Xã ", "Phường "))
+    assert page.locator("#pv-here-unit2025-note").count() == 0
     # and the list of units stays readable: its values sit inside the panel, beside their labels
     panel = page.locator("#pv-panel").bounding_box()
     value = page.locator("#pv-here-district").bounding_box()
