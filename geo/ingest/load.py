@@ -71,6 +71,8 @@ STATUS_RULES = [
     (re.compile(r"^category", re.I), "category"),
     (re.compile(r"unclear", re.I), "unclear"),
     (re.compile(r"suspend", re.I), "suspended"),
+    # ">90% construction volume completed" is a building site, not a finished project
+    (re.compile(r"^>?\s*\d+\s*% construction", re.I), "under_construction"),
     (re.compile(r"complet(ed|ion)\b(?!.*planned)", re.I), "completed"),
     (re.compile(r"under construction", re.I), "under_construction"),
     (re.compile(r"site clearance", re.I), "site_clearance"),
@@ -710,6 +712,7 @@ ZONE_COLUMNS = [
     "occupancy_note_vi",
     "status",
     "status_vi",
+    "status_source",
     "plan_horizon",
     "district_code",
     "district_name",
@@ -781,6 +784,7 @@ def _zone_rows(lookups: dict) -> tuple[list[dict], dict[str, list[dict]]]:
                 "occupancy_note_vi": vi.get(occupancy),
                 "status": r["status"],
                 "status_vi": vi.get(r["status"]),
+                "status_source": r["source_url"],
                 "plan_horizon": r["plan_horizon"],
                 "commune_name": r["commune_2020_2025"],
                 "districts_text": r["district_2020_2025"],
@@ -809,6 +813,7 @@ def _zone_rows(lookups: dict) -> tuple[list[dict], dict[str, list[dict]]]:
                 "occupancy_note_vi": None,
                 "status": None,
                 "status_vi": None,
+                "status_source": None,
                 "plan_horizon": None,
                 "commune_name": r["commune_2020_2025"],
                 "districts_text": r["district_2020_2025"],
@@ -899,6 +904,7 @@ def _load_zones(conn: Connection, lookups: dict, changes: Changes) -> None:
                 f"nguồn chỉ nêu {'huyện' if row['district_code'] else 'các huyện'} ({row['district_name']}); "
                 "chưa công bố địa điểm nên không có vị trí trên bản đồ"
             )
+    events = _apply_zone_status_updates(rows)
     _stage(conn, "zone", ZONE_COLUMNS, rows)
     conn.execute(text("ALTER TABLE _stage_zone ADD COLUMN geom geometry(Geometry, 4326)"))
     if geoms:
@@ -907,6 +913,84 @@ def _load_zones(conn: Connection, lookups: dict, changes: Changes) -> None:
         )
     # stale zones are deleted after the projects that may reference them
     changes.add("zone", _sync(conn, "zone", ["zone_id"], [*ZONE_COLUMNS, "geom"], delete=False))
+    _sync_zone_events(conn, events, changes)
+
+
+ZONE_UPDATES_CSV = PLAN_DIR / "zone_status_updates.csv"
+ZONE_EVENT_KEY = ["zone_id", "status", "source"]
+
+
+def _apply_zone_status_updates(rows: list[dict]) -> list[dict]:
+    """Newest status news onto the zones (status, status_vi, status_source); return every status event.
+
+    A zone's history: what the zone list says (its source), then each update in file order (its source).
+    Rows of ``zone_status_updates.csv`` with ``update_type = pointer`` point to a document, not a zone.
+    """
+    vi = status_texts_vi()
+    by_id = {r["zone_id"]: r for r in rows}
+    events = [
+        {
+            "zone_id": r["zone_id"],
+            "status": r["status"],
+            "status_vi": r["status_vi"],
+            "note": "status as given in the plan's zone list",
+            "source": r["source_url"],
+        }
+        for r in rows
+        if r["status"]
+    ]
+    for update in _read_csv(ZONE_UPDATES_CSV):
+        if update["update_type"] == "pointer":
+            continue
+        if update["update_type"] != "status_update":
+            raise LoadError(
+                f"{ZONE_UPDATES_CSV.name} {update['zone_id']}: unknown update_type {update['update_type']}"
+            )
+        zone = by_id.get(update["zone_id"])
+        if zone is None:
+            raise LoadError(f"{ZONE_UPDATES_CSV.name}: unknown zone {update['zone_id']}")
+        if not update["status"] or not update["source_url"]:
+            raise LoadError(
+                f"{ZONE_UPDATES_CSV.name} {update['zone_id']}: a status update needs a status and a source"
+            )
+        zone["status"] = update["status"]
+        zone["status_vi"] = vi.get(update["status"])
+        zone["status_source"] = update["source_url"]
+        events.append(
+            {
+                "zone_id": zone["zone_id"],
+                "status": update["status"],
+                "status_vi": zone["status_vi"],
+                "note": update["notes"],
+                "source": update["source_url"],
+            }
+        )
+    return events
+
+
+def _sync_zone_events(conn: Connection, events: list[dict], changes: Changes) -> None:
+    """The loader's zone status events equal ``events``; events recorded by others are kept."""
+    columns = [*ZONE_EVENT_KEY, "status_vi", "note"]
+    _stage(conn, "zone_status_event", columns, events)
+    match = " AND ".join(f"e.{k} IS NOT DISTINCT FROM s.{k}" for k in ZONE_EVENT_KEY)
+    changed = conn.execute(
+        text(
+            "DELETE FROM zone_status_event e WHERE e.recorded_by = :by "
+            f"AND NOT EXISTS (SELECT 1 FROM _stage_zone_status_event s WHERE {match} "
+            "AND s.status_vi IS NOT DISTINCT FROM e.status_vi AND s.note IS NOT DISTINCT FROM e.note)"
+        ),
+        {"by": RECORDED_BY},
+    ).rowcount
+    changed += conn.execute(
+        text(
+            f"INSERT INTO zone_status_event ({', '.join(columns)}, recorded_by) "
+            f"SELECT {', '.join('s.' + c for c in columns)}, :by FROM _stage_zone_status_event s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM zone_status_event e WHERE e.recorded_by = :by AND {match}) "
+            "ORDER BY s.ctid"
+        ),
+        {"by": RECORDED_BY},
+    ).rowcount
+    changes.add("zone_status_event", changed)
 
 
 PROJECT_COLUMNS = [
@@ -970,13 +1054,31 @@ def _district_codes(text_value: str | None, lookups: dict) -> list[str]:
     return codes
 
 
+PROJECTS_MORE_CSV = PLAN_DIR / "projects_more.csv"
+# a row of projects_more.csv whose notes start so points to a list whose projects were not found
+POINTER_MARK = "pointer only"
+
+
+def _project_rows() -> list[dict]:
+    """The plan's priority projects and the projects found since (pointer rows left out: not projects)."""
+    rows = _read_csv(PLAN_DIR / "priority_projects.csv")
+    seen = {r["project_id"] for r in rows}
+    for r in _read_csv(PROJECTS_MORE_CSV):
+        if (r["notes"] or "").startswith(POINTER_MARK):
+            continue
+        if r["project_id"] in seen:
+            raise LoadError(f"{PROJECTS_MORE_CSV.name}: {r['project_id']} is already a priority project")
+        rows.append(r)
+    return rows
+
+
 def _load_projects(conn: Connection, lookups: dict, changes: Changes) -> list[str]:
     """Sync projects; return the ids of projects new in this load."""
     links = {r["project_id"]: r for r in _read_csv(PROJECT_ZONES_CSV)}
     vi = status_texts_vi()
     zones = {z for (z,) in conn.execute(text("SELECT zone_id FROM zone"))}
     rows = []
-    for r in _read_csv(PLAN_DIR / "priority_projects.csv"):
+    for r in _project_rows():
         pid = r["project_id"]
         if not r["source_url"]:
             raise LoadError(f"project {pid} has no source_url")
@@ -1510,6 +1612,10 @@ def load_all(
             )
             if new_projects:
                 _add_initial_events(conn, new_projects, version)
+            conn.execute(
+                text("UPDATE zone_status_event SET data_version = :v WHERE data_version IS NULL"),
+                {"v": version},
+            )
             _say(console, f"data version {version} ({changes.total} rows changed)")
         else:
             _say(console, "nothing changed: the database already holds the shipped data")
