@@ -14,6 +14,7 @@ SEVERITY_TEXT = {
 QUALITY_TEXT = {
     "exact": ("chính xác", "exact"),
     "approximate": ("gần đúng", "approximate"),
+    "schematic": ("sơ đồ", "schematic"),
     "none": ("chưa có vị trí", "no location"),
 }
 VERDICT_TEXT = {

@@ -162,7 +162,7 @@ def _source_select(source: Source) -> str:
                NULL::text AS landuse_name, source_url AS source,
                jsonb_build_object('sector', sector, 'zone_id', zone_id) AS properties,
                geometry_quality, is_synthetic, geom
-        FROM project WHERE geom IS NOT NULL
+        FROM project WHERE geom IS NOT NULL AND geometry_quality <> 'schematic'
         """
     if source.key == DISTRICT_SOURCE:
         return f"""

@@ -43,7 +43,8 @@ PROJECT_FOOTPRINTS = f"""
 SELECT project_id AS fid, sector, zone_id, district_codes, geometry_quality,
        ST_Transform(ST_CollectionExtract(ST_MakeValid(geom)), {SCREEN_SRID}) AS geom
 FROM project
-WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom)
+-- a schematic line joins the points a source names; it says nothing about the land in between
+WHERE geom IS NOT NULL AND NOT ST_IsEmpty(geom) AND geometry_quality <> 'schematic'
   AND (CAST(:project_id AS text) IS NULL OR project_id = CAST(:project_id AS text))
 """
 
@@ -507,7 +508,7 @@ async def project_conflicts(conn, project_id: str) -> dict:
         """
         SELECT project_id, name_vi, name_ascii, sector, district_codes, districts_text, zone_id, status,
                geometry_quality, location_level, geometry_note, geometry_note_vi,
-               geom IS NOT NULL AS has_geometry,
+               geom IS NOT NULL AND geometry_quality <> 'schematic' AS has_geometry,
                round((ST_Area(geom::geography) / 10000.0)::numeric, 4)::double precision AS area_ha
         FROM project WHERE project_id = $1
         """,

@@ -1072,6 +1072,49 @@ def _project_rows() -> list[dict]:
     return rows
 
 
+SCHEMATIC_CSV = PLAN_DIR / "project_schematic_lines.csv"
+
+
+def _schematic_point(conn: Connection, ref: str) -> str:
+    """A named point as WKT: ``settlement:<GeoNames id>`` or ``commune_2009:<code>`` (point on surface)."""
+    kind, _, key = ref.strip().partition(":")
+    if kind == "settlement":
+        for props, geom in _read_features(BASE_DIR / "bac_kan_settlements_geonames.geojson"):
+            if str(props["geonameid"]) == key:
+                lon, lat = json.loads(geom)["coordinates"]
+                return f"POINT({lon} {lat})"
+    elif kind == "commune_2009":
+        found = conn.execute(
+            text(
+                "SELECT ST_AsText(ST_PointOnSurface(geom)) FROM admin_unit "
+                "WHERE level = 'commune' AND valid_from IS NULL AND code = :code"
+            ),
+            {"code": key},
+        ).scalar_one_or_none()
+        if found:
+            return found
+    raise LoadError(f"{SCHEMATIC_CSV.name}: no point for {ref!r} in the shipped data")
+
+
+def _schematic_lines(conn: Connection) -> None:
+    """Road projects whose source names their ends: a line through only those points, labelled schematic."""
+    for r in _read_csv(SCHEMATIC_CSV):
+        points = [_schematic_point(conn, ref) for ref in (r["points"] or "").split(";")]
+        if len(points) < 2:
+            raise LoadError(f"{SCHEMATIC_CSV.name} {r['project_id']}: a line needs two named points")
+        found = conn.execute(
+            text(
+                "UPDATE _stage_project SET geom = ST_MakeLine(ARRAY(SELECT ST_GeomFromText(p, 4326) "
+                "  FROM unnest(CAST(:points AS text[])) WITH ORDINALITY AS t(p, n) ORDER BY n)), "
+                "geometry_quality = 'schematic', geometry_note = :note, geometry_note_vi = :note_vi "
+                "WHERE project_id = :pid AND geom IS NULL"
+            ),
+            {"points": points, "note": r["note_en"], "note_vi": r["note_vi"], "pid": r["project_id"]},
+        ).rowcount
+        if not found:
+            raise LoadError(f"{SCHEMATIC_CSV.name}: {r['project_id']} is not a project without a place")
+
+
 def _load_projects(conn: Connection, lookups: dict, changes: Changes) -> list[str]:
     """Sync projects; return the ids of projects new in this load."""
     links = {r["project_id"]: r for r in _read_csv(PROJECT_ZONES_CSV)}
@@ -1150,6 +1193,7 @@ def _load_projects(conn: Connection, lookups: dict, changes: Changes) -> list[st
             "FROM zone z WHERE z.zone_id = s.zone_id"
         )
     )
+    _schematic_lines(conn)
     # status, progress and the status note belong to the history once someone has recorded an event
     conn.execute(
         text(

@@ -58,10 +58,12 @@ WHERE NOT p.is_category AND (
     ($3 = 'district' AND $1 = ANY(p.district_codes))
     OR ($3 = 'agency' AND p.responsible_agency = $1)
     OR ($3 = 'commune_2025' AND (
-        p.commune_code IN (SELECT old_code FROM admin_crosswalk WHERE new_code = $1)
+        p.commune_code IN (SELECT old_code FROM admin_crosswalk WHERE new_code = $1 AND old_period = '2009')
         -- or placed on the map inside the unit (approximate places sit inside their commune; the report
         -- carries geometry_quality)
+        -- (a schematic line joins named points: it places the project nowhere in particular)
         OR EXISTS (SELECT 1 FROM admin_unit u WHERE u.code = $1 AND u.valid_from >= $4
+                   AND p.geometry_quality <> 'schematic'
                    AND ST_Intersects(u.geom, ST_PointOnSurface(p.geom))))))
 """
 

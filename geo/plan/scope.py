@@ -28,7 +28,8 @@ communes AS (
 )
 SELECT p.project_id, p.is_category, p.district_codes, p.agency_id,
        ARRAY(SELECT code FROM communes ORDER BY code) AS communes_2009,
-       ARRAY(SELECT DISTINCT x.new_code FROM admin_crosswalk x JOIN communes c ON c.code = x.old_code
+       ARRAY(SELECT DISTINCT x.new_code FROM admin_crosswalk x
+             JOIN communes c ON c.code = x.old_code AND x.old_period = '2009'
              ORDER BY x.new_code) AS units_2025
 FROM p
 """

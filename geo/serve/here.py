@@ -99,7 +99,9 @@ SELECT (SELECT version FROM data_version WHERE id = 1) AS data_version,
        -- places the sources give only by district: no site to click on, so name them for the district
        (SELECT jsonb_agg(jsonb_build_object('kind', u.kind, 'id', u.id, 'name', u.name,
                                             'location_level', u.location_level, 'status', u.status,
-                                            'status_vi', u.status_vi)
+                                            'status_vi', u.status_vi,
+                                            'location_note', 'district only, no location published',
+                                            'location_note_vi', 'chỉ biết huyện, chưa công bố vị trí')
                          ORDER BY u.kind DESC, u.id)
           -- a zone's status is the source's text; a project's is the status vocabulary (the viewer labels it)
           FROM (SELECT 'zone' AS kind, z.zone_id AS id, z.name_vi AS name, z.location_level, z.status,

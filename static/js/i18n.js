@@ -63,6 +63,7 @@ export const STRINGS = {
   location_exact: { vi: "vị trí chính xác theo nguồn", en: "location as published" },
   location_approximate: { vi: "vị trí gần đúng", en: "approximate location" },
   location_none: { vi: "chưa công bố vị trí", en: "location not published" },
+  location_schematic: { vi: "sơ đồ (chỉ nối các điểm nguồn nêu)", en: "schematic (only the points the source names)" },
   level_site: { vi: "địa điểm", en: "site" },
   level_zone: { vi: "khu", en: "zone" },
   level_commune: { vi: "cấp xã", en: "commune level" },

@@ -10,6 +10,8 @@ if (window.L && L.DomEvent && !L.DomEvent.fakeStop) {
 
 const PATH_KEYS = ["color", "weight", "opacity", "fill", "fillColor", "fillOpacity", "dashArray", "radius", "lineCap"];
 const APPROXIMATE_DASH = "6 5";
+// a schematic line (only the points a source names, straight between them): dotted, unlike a survey
+const SCHEMATIC_DASH = "2 6";
 const HOME_PROVINCE_CODE = "06"; // Bắc Kạn (pre-2025 code)
 const NEIGHBOUR_STYLE = { fillColor: "#e3e3de", color: "#9a9a9a", weight: 1 };
 const isHomeProvince = (feature) => String(feature?.properties?.code) === HOME_PROVINCE_CODE;
@@ -37,6 +39,7 @@ export function featureStyle(layer, properties, opacity = 1) {
     if (entry?.color) base.fillColor = entry.color;
   }
   if (properties?.geometry_quality === "approximate") base.dashArray = APPROXIMATE_DASH;
+  if (properties?.geometry_quality === "schematic") base.dashArray = SCHEMATIC_DASH;
   base.opacity = (base.opacity ?? 1) * opacity;
   base.fillOpacity = (base.fillOpacity ?? 0.45) * opacity;
   return base;

@@ -4,6 +4,8 @@ import { downloadMenu } from "./downloads.js";
 import { formatNumber, sourceText } from "./i18n.js";
 
 const APPROXIMATE_DASH = "6 5";
+// a schematic line (only the points a source names, straight between them): dotted, unlike a survey
+const SCHEMATIC_DASH = "2 6";
 const POPUP_OPTIONS = { maxWidth: 340, autoPan: false, pvFit: true }; // main.js pans once the card is laid out
 const RECORDED_BY_KEY = "planview.recordedBy"; // who reported last time on this browser: officials report many projects
 const MAX_NOTE_CHARS = 2000; // geo/projects.py MAX_NOTE_CHARS
@@ -111,7 +113,7 @@ export class ProjectsOverlay {
       fillColor: color,
       fillOpacity: 0.2 * this.opacity,
       opacity: this.opacity,
-      dashArray: p.geometry_quality === "approximate" ? APPROXIMATE_DASH : null,
+      dashArray: { approximate: APPROXIMATE_DASH, schematic: SCHEMATIC_DASH }[p.geometry_quality] || null,
     };
   }
 
