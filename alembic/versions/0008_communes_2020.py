@@ -1,7 +1,7 @@
 """The 2020–2025 communes as NQ 855/NQ-UBTVQH14 made them, a full crosswalk, zone status news, schematic lines.
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0007"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,6 +17,7 @@ _TABLE_AREAS = {
     "admin_unit": Area.admin_units,
     "admin_crosswalk": Area.admin_units,
     "zone": Area.zones,
+    "zone_status_event": Area.zones,
     "project": Area.projects,
     "conflict_rule": Area.rules,
     "reporting_unit": Area.monitoring,
