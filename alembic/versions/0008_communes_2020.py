@@ -8,6 +8,7 @@ Create Date: 2026-12-01
 from collections.abc import Sequence
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from alembic import op
 
@@ -35,6 +36,7 @@ def upgrade() -> None:
     op.create_unique_constraint("crosswalk_pair", "admin_crosswalk", ["old_code", "old_period", "new_code"])
     op.create_check_constraint("old_period_known", "admin_crosswalk", "old_period IN ('2009', '2020-2025')")
     op.add_column("zone", sa.Column("status_source", sa.Text(), nullable=True))
+    op.add_column("sheet_layer", sa.Column("data_quality", postgresql.JSONB(), nullable=True))
     for table in QUALITY_TABLES:
         op.drop_constraint("geometry_quality_known", table, type_="check")
         op.create_check_constraint("geometry_quality_known", table, QUALITY_NEW)
@@ -64,6 +66,7 @@ def downgrade() -> None:
         )
         op.drop_constraint("geometry_quality_known", table, type_="check")
         op.create_check_constraint("geometry_quality_known", table, QUALITY_OLD)
+    op.drop_column("sheet_layer", "data_quality")
     op.drop_column("zone", "status_source")
     op.drop_constraint("old_period_known", "admin_crosswalk", type_="check")
     op.drop_constraint("crosswalk_pair", "admin_crosswalk", type_="unique")

@@ -167,20 +167,32 @@ def _group_branch(rules: list[dict]) -> str:
                     WHEN ST_CoveredBy(f.geom, p.geom) THEN f.geom
                     ELSE ST_Intersection(f.geom, p.geom) END"""
     touching = "ST_Intersects(f.geom, p.geom)" if dwithin else "TRUE"
-    # land-use rules report per layer ("12.3 ha of rice land in 5 parcels"), not one row per parcel
+    # land-use rules report once per rule ("12.3 ha of rice land in 5 parcels of 2 layers"), measured on
+    # the union of what they hit: parcels that overlap each other, or several layers feeding the rule,
+    # must not count the same land twice (an area over 100 % of the footprint)
     per_feature = first["constraint_kind"] != "landuse"
+    source_key = "p.source_key"
+    overlap = "coalesce(sum(ST_Area(x.piece)), 0)"
+    length = "sum(CASE WHEN f.fdim = 1 THEN ST_Length(ST_CollectionExtract(x.piece, 2)) END)"
     if per_feature:
         constraint = "p.fid AS constraint_fid, min(p.name) AS constraint_name, '{}'::jsonb AS extra"
-        group = ", p.fid"
+        group = ", p.source_key, p.fid"
     else:
+        source_key = "string_agg(DISTINCT p.source_key, ', ' ORDER BY p.source_key) AS source_key"
+        overlap = """CASE WHEN count(x.piece) <= 1 THEN coalesce(sum(ST_Area(x.piece)), 0)
+                          ELSE ST_Area(ST_UnaryUnion(ST_Collect(ST_CollectionExtract(x.piece, 3)))) END"""
+        length = """CASE WHEN min(f.fdim) = 1 THEN
+                        ST_Length(ST_UnaryUnion(ST_Collect(ST_CollectionExtract(x.piece, 2)))) END"""
+        group = ""
+    if not per_feature:
         constraint = """CASE WHEN count(DISTINCT p.fid) = 1 THEN min(p.fid) END AS constraint_fid,
                    CASE WHEN count(DISTINCT p.fid) = 1 THEN min(p.name)
                         ELSE string_agg(DISTINCT p.landuse_code, ', ') || ' (' || count(DISTINCT p.fid) || ')'
                    END AS constraint_name,
                    jsonb_build_object(
-                       'features', count(DISTINCT p.fid),
+                       'features', count(DISTINCT (p.source_key, p.fid)),
+                       'layers', to_jsonb(array_agg(DISTINCT p.source_key)),
                        'landuse_codes', to_jsonb(array_agg(DISTINCT p.landuse_code))) AS extra"""
-        group = ""
     hit = (
         "CASE WHEN g.distance_m > 0 THEN ST_ShortestLine(g.fgeom, g.cgeom) ELSE g.hit END"
         if dwithin
@@ -201,12 +213,11 @@ def _group_branch(rules: list[dict]) -> str:
                g.extra, g.farea AS footprint_m2, g.fdim AS footprint_dim
         FROM (
             SELECT f.fid AS subject_id, r.rule_code, r.rule_version, r.severity, r.min_ha, r.min_pct,
-                   p.source_key, {constraint},
+                   {source_key}, {constraint},
                    min(p.geometry_quality) AS cq, min(f.geometry_quality) AS fq,
                    bool_or(p.is_synthetic) AS constraint_synthetic,
-                   coalesce(sum(ST_Area(x.piece)), 0) AS overlap_m2,
-                   sum(CASE WHEN f.fdim = 1 THEN ST_Length(ST_CollectionExtract(x.piece, 2)) END)
-                       AS overlap_length_m,
+                   {overlap} AS overlap_m2,
+                   {length} AS overlap_length_m,
                    {"min(ST_Distance(f.geom, p.geom))" if dwithin else "0::float8"} AS distance_m,
                    max(ST_Dimension(p.geom)) AS cdim,
                    ST_Collect(x.piece) AS hit,
@@ -218,7 +229,7 @@ def _group_branch(rules: list[dict]) -> str:
             JOIN (VALUES {values}) AS r(rule_code, rule_version, severity, min_ha, min_pct) ON {match}
             CROSS JOIN LATERAL (SELECT CASE WHEN {touching} THEN {piece} END AS piece OFFSET 0) x
             WHERE {pair}
-            GROUP BY f.fid, r.rule_code, r.rule_version, r.severity, r.min_ha, r.min_pct, p.source_key{group}
+            GROUP BY f.fid, r.rule_code, r.rule_version, r.severity, r.min_ha, r.min_pct{group}
         ) g
         WHERE ({dwithin} OR NOT (g.fdim = 2 AND g.cdim = 2 AND g.overlap_m2 <= 0))
           AND (g.min_ha IS NULL OR g.fdim < 2 OR g.overlap_m2 >= g.min_ha * 10000)

@@ -171,6 +171,9 @@ class LayerImportResult:
     outside_envelope: int = 0
     outside_examples: list[str] = field(default_factory=list)
     unknown_landuse_codes: dict[str, int] = field(default_factory=dict)
+    # polygons that overlap another polygon of the layer, and the land they share (a data-quality warning)
+    overlapping_polygons: int = 0
+    overlap_ha: float = 0.0
     read_seconds: float = 0.0
     write_seconds: float = 0.0
 
@@ -799,6 +802,7 @@ def _write_layer(
     create_layer_table(conn, staging)
     _copy_rows(conn, staging, prepared.rows, console, result.layer_key)
     finish_layer_table(conn, staging)
+    quality = _overlap_check(conn, staging, result)
 
     title_vi = prepared.title or (existing["title_vi"] if existing else None) or result.layer_key
     title_en = (existing["title_en"] if existing else None) or prepared.title or result.layer_key
@@ -814,15 +818,16 @@ def _write_layer(
         text(
             """
             INSERT INTO sheet_layer (layer_key, sheet_id, title_vi, title_en, geometry_type, table_name,
-                                     style, legend, source, is_synthetic, feature_count, loaded_at)
+                                     style, legend, source, is_synthetic, feature_count, loaded_at,
+                                     data_quality)
             VALUES (:key, :sheet, :title_vi, :title_en, :geometry_type, :table, CAST(:style AS jsonb),
-                    CAST(:legend AS jsonb), :source, :synthetic, :count, now())
+                    CAST(:legend AS jsonb), :source, :synthetic, :count, now(), CAST(:quality AS jsonb))
             ON CONFLICT (layer_key) DO UPDATE SET
                 sheet_id = EXCLUDED.sheet_id, title_vi = EXCLUDED.title_vi, title_en = EXCLUDED.title_en,
                 geometry_type = EXCLUDED.geometry_type, table_name = EXCLUDED.table_name,
                 style = EXCLUDED.style, legend = EXCLUDED.legend, source = EXCLUDED.source,
                 is_synthetic = EXCLUDED.is_synthetic, feature_count = EXCLUDED.feature_count,
-                loaded_at = EXCLUDED.loaded_at
+                loaded_at = EXCLUDED.loaded_at, data_quality = EXCLUDED.data_quality
             """
         ),
         {
@@ -837,9 +842,47 @@ def _write_layer(
             "source": result.source,
             "synthetic": is_synthetic,
             "count": result.feature_count,
+            "quality": orjson.dumps(quality).decode() if quality else None,
         },
     )
     result.write_seconds = time.perf_counter() - started
+
+
+# interiors meet in an area (not a shared edge or corner): two parcels claim the same land
+_OVERLAPS_SQL = """
+WITH o AS (
+    SELECT a.fid AS a, b.fid AS b, ST_CollectionExtract(ST_Intersection(a.geom, b.geom), 3) AS g
+    FROM {layer} a JOIN {layer} b ON a.fid < b.fid AND a.geom && b.geom
+    WHERE ST_Dimension(a.geom) = 2 AND ST_Dimension(b.geom) = 2 AND ST_Relate(a.geom, b.geom, '2********')
+)
+SELECT (SELECT count(*) FROM (SELECT a FROM o UNION SELECT b FROM o) f) AS polygons,
+       coalesce(ST_Area(ST_Union(g)::geography), 0) / 10000.0 AS ha
+FROM o
+"""
+
+
+def _overlap_check(conn: Connection, table: str, result: LayerImportResult) -> dict | None:
+    """Count the polygons of a polygon layer that overlap another, and the area they share."""
+    if result.geometry_type not in ("polygon", "mixed"):
+        return None
+    row = conn.execute(text(_OVERLAPS_SQL.format(layer=f'{LAYER_SCHEMA}."{table}"'))).one()
+    result.overlapping_polygons, result.overlap_ha = int(row.polygons), round(float(row.ha), 4)
+    if not result.overlapping_polygons:
+        return None
+    return {
+        "overlapping_polygons": result.overlapping_polygons,
+        "overlap_ha": result.overlap_ha,
+        "warning": (
+            f"{result.overlapping_polygons} polygons overlap another polygon of this layer "
+            f"({result.overlap_ha:.2f} ha claimed twice or more): the layer's topology is not clean; "
+            "screening measures each rule on the union, so the overlap is counted once"
+        ),
+        "warning_vi": (
+            f"{result.overlapping_polygons} vùng chồng lên vùng khác của lớp này "
+            f"({result.overlap_ha:.2f} ha bị tính hai lần trở lên): topology của lớp chưa sạch; "
+            "đối chiếu quy hoạch tính trên phần hợp của từng quy tắc nên phần chồng chỉ tính một lần"
+        ),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1082,6 +1125,11 @@ def print_summary(result: ImportResult, console: Console) -> None:
             console.print(
                 f"  [yellow]outside Bắc Kạn[/] {layer.layer_key}: {layer.outside_envelope} feature(s), e.g. "
                 + "; ".join(layer.outside_examples)
+            )
+        if layer.overlapping_polygons:
+            console.print(
+                f"  [yellow]overlapping polygons[/] {layer.layer_key}: {layer.overlapping_polygons} "
+                f"polygon(s) overlap another ({layer.overlap_ha:.2f} ha): the layer's topology is not clean"
             )
         if layer.unknown_landuse_codes:
             listed = ", ".join(f"{c} ×{n}" for c, n in sorted(layer.unknown_landuse_codes.items())[:10])

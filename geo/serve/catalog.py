@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 import asyncpg
+import orjson
 
 from geo.errors import NotFound
 from geo.serve.crs import CRS84, CRS_URIS
@@ -84,6 +85,8 @@ class Collection:
     extent: tuple[float, float, float, float] | None = None
     estimated_rows: int = 0
     geometry_type: str | None = None
+    # what the importer found wrong with the layer's topology (e.g. overlapping polygons); None = clean
+    data_quality: dict | None = None
     is_view: bool = False
     exact_count: bool = True
     # the data areas (geo.store.versions.Area) its features come from: its ETags follow their versions
@@ -356,7 +359,7 @@ async def _layer_collections(
     layers = await conn.fetch(
         """
         SELECT l.layer_key, l.sheet_id, l.title_vi, l.title_en, l.geometry_type, l.table_name, l.source,
-               l.is_synthetic, l.is_official, c.relkind::text AS relkind
+               l.is_synthetic, l.is_official, l.data_quality, c.relkind::text AS relkind
         FROM sheet_layer l
         JOIN pg_namespace n ON n.nspname = 'layers'
         JOIN pg_class c ON c.relnamespace = n.oid AND c.relname = l.table_name
@@ -421,8 +424,16 @@ async def _layer_collections(
             is_view=is_view,
             exact_count=small,
             areas=tuple(dict.fromkeys(areas)),
+            data_quality=_json_object(layer["data_quality"]),
         )
     return collections
+
+
+def _json_object(value) -> dict | None:
+    """A jsonb column as a dict (asyncpg hands jsonb over as text unless a codec is set)."""
+    if value is None or isinstance(value, dict):
+        return value
+    return orjson.loads(value)
 
 
 async def build_catalog(
@@ -540,6 +551,8 @@ def collection_summary(collection: Collection) -> dict:
     }
     if collection.geometry_type:
         out["geometry_type"] = collection.geometry_type
+    if collection.data_quality:
+        out["data_quality"] = collection.data_quality
     if collection.extent:
         out["extent"] = {
             "spatial": {

@@ -199,6 +199,8 @@ class SheetLayer(Base):
     feature_count: Mapped[int | None] = mapped_column(Integer)
     sort_order: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
     loaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the importer's topology warnings (overlapping polygons: count, hectares); NULL = none found
+    data_quality = mapped_column(JSONB)
     notes: Mapped[str | None] = mapped_column(Text)
 
 

@@ -234,7 +234,7 @@ def test_commune_footprints_are_circles_of_the_planned_area_inside_the_commune(e
     assert circles["CCN-04"].ha == pytest.approx(15, rel=0.01)
 
 
-def test_projects_take_their_zone_footprint_and_roads_have_none(engine):
+def test_projects_take_their_zone_footprint_and_roads_only_a_schematic_line(engine):
     with engine.connect() as conn:
         rows = {
             r.project_id: r
@@ -249,7 +249,9 @@ def test_projects_take_their_zone_footprint_and_roads_have_none(engine):
     assert rows["PRJ-04"].zone_id == "KCN-01" and rows["PRJ-04"].same
     assert rows["PRJ-06"].zone_id == "CCN-04" and rows["PRJ-06"].location_level == "zone"
     assert rows["PRJ-10"].zone_id == "TOUR-03" and rows["PRJ-11"].zone_id == "TOUR-01"
-    assert rows["PRJ-01"].location_level == "multi_district" and not rows["PRJ-01"].located
+    # a road known by its two named ends: a schematic line, never a surveyed route
+    assert rows["PRJ-01"].location_level == "multi_district"
+    assert rows["PRJ-01"].geometry_quality == "schematic"
     assert rows["PRJ-01"].district_codes == ["058", "063", "064", "061"]
     assert rows["PRJ-01"].status == "under_construction"
     categories = [r for r in rows.values() if r.is_category]
@@ -295,7 +297,8 @@ def test_layers_are_loaded_with_counts_and_honest_labels(engine):
             assert all({"label_vi", "label_en", "color"} <= set(item) for item in layer.legend)
     assert counts["settlements"] == 11 and counts["national_roads"] == 4 and counts["rivers"] == 12
     assert counts["industrial_zones"] == 14 and counts["tourism_areas"] == 16
-    assert counts["priority_projects"] == 6  # only the projects placed at a located zone
+    # the projects placed at a located zone (PRJ-M01 at CCN Huyền Tụng among them) and PRJ-01's schematic line
+    assert counts["priority_projects"] == 8
     unverified = [r for r in roads if not r.properties["label_checked"]]
     assert len(unverified) == 1 and "34" not in unverified[0].name
     assert rivers == ["approximate"] and "reference only" in layers["rivers"].licence
