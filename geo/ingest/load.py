@@ -467,8 +467,8 @@ def _communes_2009_and_2020(
 ) -> tuple[list[dict], list[dict], tuple[list[units_2020.Unit2020], tuple]]:
     """The 122 communes of 2009 (those NQ 855 changed end 2020-01-31) and the 2020 units replacing them.
 
-    Returns every commune row, the rows of the 108 units in force 2020-02-01 – 2025-06-30 (unchanged 2009
-    communes and the new rows) and the changed units (their geometry is built once staged).
+    Returns every commune row, the rows of the 108 units in force from 2020-02-01 to the reform
+    (unchanged 2009 communes and the new rows) and the changed units (geometry built once staged).
     """
     _, changed = units_2020.read_units()
     parts = units_2020.plan_parts(changed)  # also says why a unit is approximate
@@ -558,7 +558,7 @@ def _communes_2009_and_2020(
             "parent_code": district,
             "valid_from": MERGER_2020_START,
             "valid_to": PRE_REFORM_END,
-            "status_2025": f"unit of 2020-02-01 – 2025-06-30 ({MERGER_2020_BASIS})",
+            "status_2025": f"unit of 2020-02-01 – {PRE_REFORM_END.isoformat()} ({MERGER_2020_BASIS})",
             "area_km2": None,
             "source": unit.source_url,
             "geometry_quality": "exact" if exact else "approximate",

@@ -168,7 +168,7 @@ def _status_2025_vi(status: str | None) -> str | None:
         return "đã giải thể (sáp nhập năm 2020)"
     if status.startswith("renamed/merged: "):
         return "đổi tên/sáp nhập: " + status.removeprefix("renamed/merged: ")
-    if status.startswith("unit of 2020-02-01 – 2025-06-30"):
+    if status.startswith("unit of 2020-02-01 – "):
         return "đơn vị từ 01/02/2020 đến 30/06/2025 (NQ 855/NQ-UBTVQH14)"
     return None
 
