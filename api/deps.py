@@ -15,7 +15,7 @@ from pydantic import AfterValidator
 from api.settings import features_settings
 from geo.errors import Forbidden, InvalidParameter, Unauthenticated
 from geo.plan.accounts import actor_for_session, actor_for_token, csrf_token_for
-from geo.plan.actor import ANONYMOUS, Actor, Role
+from geo.plan.actor import ANONYMOUS, Actor
 from geo.plan.scope import require_login
 from geo.serve.catalog import CatalogCache
 from geo.serve.crs import CRS_URIS, OutputCrs, parse_crs
@@ -348,21 +348,3 @@ async def require_actor(request: Request, actor: Actor = Depends(current_actor))
             raise Unauthenticated("your session has expired or was ended; log in again")
         require_login(actor)
     return actor
-
-
-async def local_actor(request: Request, actor: Actor = Depends(current_actor)) -> Actor:
-    """The caller of a write that was open before accounts (the project status change).
-
-    The authenticated actor when there is one; otherwise the single local actor (a planner) built
-    from the request, so that ``recorded_by`` keeps working until the route requires a login
-    (then it takes ``current_actor`` itself).
-    """
-    if not actor.is_anonymous:
-        return actor
-    return Actor(
-        username="local",
-        role=Role.planner,
-        display_name="local user (no accounts yet)",
-        request_id=request_id(request),
-        client_address=client_address(request),
-    )

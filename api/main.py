@@ -20,6 +20,7 @@ from geo.store.settings import REPO_ROOT, database_settings
 ROUTER_MODULES = (
     "api.routes.health",
     "api.routes.auth",
+    "api.routes.audit",
     "api.routes.features",
     "api.routes.catalog",
     "api.routes.lookup",

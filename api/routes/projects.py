@@ -3,11 +3,11 @@
 from typing import Annotated
 
 import asyncpg
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import StoredText, connection, json_or_csv, local_actor
+from api.deps import StoredText, connection, if_match_version, json_or_csv, require_actor, version_etag
 from api.errors import error_responses
 from api.responses import OrjsonResponse, csv_download
 from geo.plan.actor import Actor
@@ -48,7 +48,12 @@ class StatusChange(BaseModel):
     status: ProjectStatus = Field(description="the new status (labels: GET /api/vocabularies)")
     progress_pct: float | None = Field(None, ge=0, le=100)
     note: StoredText | None = Field(None, max_length=MAX_NOTE_CHARS)
-    recorded_by: StoredText = Field(min_length=1, description="Who reports the change (person or office)")
+    # no recorded_by: the event names the logged-in account (a body that sends it is refused, 400)
+    version: int | None = Field(
+        None,
+        description="the version read (the ETag of GET /api/projects/{id}), "
+        "if the If-Match header is not sent",
+    )
 
 
 @router.get(
@@ -74,8 +79,12 @@ async def projects(
     responses=error_responses(404),
 )
 async def project(project_id: ProjectId, conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
-    """Every column, the zone, the districts by name and the status history, newest first."""
-    return OrjsonResponse(await get_project(conn, project_id))
+    """Every column, the zone, the districts by name and the status history, newest first.
+
+    The ``ETag`` is the project's version: a status change sends it back in ``If-Match``.
+    """
+    record = await get_project(conn, project_id)
+    return OrjsonResponse(record, headers={"ETag": version_etag(record["version"])})
 
 
 @router.get(
@@ -96,14 +105,26 @@ async def history(project_id: ProjectId, conn: asyncpg.Connection = Depends(conn
 async def change_status(
     project_id: ProjectId,
     change: StatusChange,
+    request: Request,
     conn: asyncpg.Connection = Depends(connection),
-    actor: Actor = Depends(local_actor),
+    actor: Actor = Depends(require_actor),
 ) -> OrjsonResponse:
-    """Insert the event, update the project, write the audit row and bump ``projects``, in one transaction."""
+    """Insert the event, update the project, write the audit row and bump ``projects``, in one transaction.
+
+    Needs a login (401), the project in the account's scope (403 naming it), and the version read:
+    ``If-Match: "<version>"`` or ``version`` in the body (428 when missing, 412 with the current record
+    when stale; nothing is written then).
+    """
     updated = await record_status(
-        conn, actor, project_id, change.status, change.progress_pct, change.note, change.recorded_by
+        conn,
+        actor,
+        project_id,
+        change.status,
+        change.progress_pct,
+        change.note,
+        expected_version=if_match_version(request, change.version),
     )
-    return OrjsonResponse(updated)
+    return OrjsonResponse(updated, headers={"ETag": version_etag(updated["version"])})
 
 
 @router.get(

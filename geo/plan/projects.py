@@ -4,9 +4,10 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import asyncpg
 
-from geo.errors import InvalidParameter, NotFound, Unauthenticated
+from geo.errors import InvalidParameter, NotFound, PreconditionFailed, PreconditionRequired, Unauthenticated
 from geo.plan.actor import Actor
 from geo.plan.audit import record_audit
+from geo.plan.scope import project_scope_check
 from geo.store.text import check_finite, check_text
 from geo.store.units import REFORM_START_SQL, resolve_district
 from geo.store.versions import Area, bump_async
@@ -90,6 +91,15 @@ SELECT coalesce(jsonb_agg(jsonb_build_object(
            'id', e.id, 'status', e.status, 'progress_pct', e.progress_pct, 'note', e.note,
            'recorded_by', e.recorded_by, 'recorded_at', e.recorded_at, 'source', e.source,
            'from_sources', e.recorded_by = '{LOADER_RECORDED_BY}',
+           -- the author as the audit trail knows them: the logged-in account that made the change
+           'author', (SELECT jsonb_build_object('username', a.username, 'role', a.role,
+                                                'display_name', u.display_name,
+                                                'verified', a.user_id IS NOT NULL)
+                      FROM audit_event a LEFT JOIN app_user u ON u.user_id = a.user_id
+                      WHERE a.object_type = 'project' AND a.object_id = e.project_id
+                        AND a.action = 'project.status'
+                        AND (a.after ->> 'data_version')::bigint = e.data_version
+                      ORDER BY a.id DESC LIMIT 1),
            'data_version', e.data_version) ORDER BY e.recorded_at DESC, e.id DESC), '[]'::jsonb)
 FROM project_status_event e WHERE e.project_id = $1
 """
@@ -206,23 +216,43 @@ async def record_status(
     note: str | None = None,
     recorded_by: str | None = None,
     source: str = "api",
+    expected_version: int | None = None,
 ) -> dict:
     """The status command: check → event + project → audit row → bump ``projects``, one transaction.
 
-    ``actor`` is who acts (recorded in the audit row); ``recorded_by`` is who reported the change
-    (kept until accounts name the author). Returns the project record.
+    For an account (``actor.user_id``) the scope is checked, the version it read is required
+    (``expected_version``: 428 when missing, 412 with the current record when stale) and the event
+    names the account itself; ``recorded_by`` is only for system actors (loader, tests). Returns
+    the project record.
     """
     if actor.is_anonymous:
         raise Unauthenticated("log in to change a project's status")
+    if actor.user_id is not None:
+        await project_scope_check(conn, actor, project_id)
+        if expected_version is None:
+            raise PreconditionRequired(
+                "say which version you read: send If-Match with the ETag of GET /api/projects/"
+                f"{project_id} (or 'version' in the body)"
+            )
+        recorded_by = actor.display_name or actor.username
     status, progress_pct, note, recorded_by = check_status_change(status, progress_pct, note, recorded_by)
     async with conn.transaction():
         before = await conn.fetchrow(
-            "SELECT status, progress_pct::float8 AS progress_pct, status_note FROM project "
+            "SELECT status, progress_pct::float8 AS progress_pct, status_note, version FROM project "
             "WHERE project_id = $1 FOR UPDATE",
             project_id,
         )
         if before is None:
             raise NotFound(f"project {project_id!r} does not exist")
+        if expected_version is not None and expected_version != before["version"]:
+            current = await get_project(conn, project_id)
+            last = (current["history"] or [{}])[0]
+            raise PreconditionFailed(
+                f"project {project_id} was changed by {last.get('recorded_by')} at {last.get('recorded_at')} "
+                f"since you read it (you read version {expected_version}, it is now {before['version']}); "
+                "nothing was written",
+                current,
+            )
         # a status is not a place: screening's inputs (and its stored results) stay as they are
         version = await bump_async(
             conn, Area.projects, f"status of {project_id} set to {status} by {recorded_by}"
@@ -244,9 +274,10 @@ async def record_status(
         # Vietnamese wording went with it
         after = await conn.fetchrow(
             """UPDATE project SET status = $2, progress_pct = coalesce($3, progress_pct),
-                                  status_note = $4, status_note_vi = NULL, updated_at = now()
+                                  status_note = $4, status_note_vi = NULL, updated_at = now(),
+                                  version = version + 1
                WHERE project_id = $1
-               RETURNING status, progress_pct::float8 AS progress_pct, status_note""",
+               RETURNING status, progress_pct::float8 AS progress_pct, status_note, version""",
             project_id,
             status,
             progress_pct,

@@ -39,17 +39,19 @@ def project_id(engine):
         return conn.execute(text("SELECT min(project_id) FROM project WHERE NOT is_category")).scalar_one()
 
 
-def test_a_status_change_writes_one_audit_row_with_its_actor(client, engine, project_id):
+def test_a_status_change_writes_one_audit_row_with_its_actor(client, engine, project_id, accounts):
     old_status = project_state(engine, project_id)[0].status
+    accounts.add("audit_planner", "planner", name="UBND huyện")
+    etag = client.get(f"/api/projects/{project_id}").headers["etag"]
     response = client.post(
         f"/api/projects/{project_id}/status",
-        json={"status": "site_clearance", "progress_pct": 10, "recorded_by": "UBND huyện"},
-        headers={"X-Request-ID": "req-audit-1"},
+        json={"status": "site_clearance", "progress_pct": 10},
+        headers={"X-Request-ID": "req-audit-1", "If-Match": etag, **accounts.bearer("audit_planner")},
     )
     assert response.status_code == 200, response.text
     (row,) = [r for r in audit_rows(engine, project_id) if r["request_id"] == "req-audit-1"]
     assert (row["username"], row["role"], row["action"], row["object_type"]) == (
-        "local",
+        "audit_planner",
         "planner",
         "project.status",
         "project",

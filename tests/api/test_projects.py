@@ -12,6 +12,18 @@ def scalar(engine, sql, **params):
         return conn.execute(text(sql), params).scalar()
 
 
+@pytest.fixture(scope="module")
+def planner(accounts) -> dict:
+    """Authorization header of a planner (Bearer: no CSRF token needed)."""
+    accounts.add("projects_planner", "planner", name="Chuyên viên Sở KH&ĐT")
+    return accounts.bearer("projects_planner")
+
+
+def read_version(client, project_id) -> int:
+    """The version a writer read: the ETag of the project's record."""
+    return int(client.get(f"/api/projects/{project_id}").headers["etag"].strip('"'))
+
+
 def state(engine, project_id):
     """What a status change may touch: the project row, its events, the data version."""
     with engine.connect() as conn:
@@ -114,16 +126,14 @@ def test_the_full_record_has_districts_by_name_and_history(client, engine):
     assert len(body["history"]) == events
 
 
-def test_a_status_change_is_recorded_with_history_and_bumps_the_data_version(client, engine):
+def test_a_status_change_is_recorded_with_history_and_bumps_the_data_version(client, engine, planner):
     project_id = a_project(engine)
     (_, _, _), events_before, version_before = state(engine, project_id)
-    change = {
-        "status": "under_construction",
-        "progress_pct": 35,
-        "note": "Đã khởi công",
-        "recorded_by": "UBND huyện",
-    }
-    response = client.post(f"/api/projects/{project_id}/status", json=change)
+    change = {"status": "under_construction", "progress_pct": 35, "note": "Đã khởi công"}
+    etag = client.get(f"/api/projects/{project_id}").headers["etag"]
+    response = client.post(
+        f"/api/projects/{project_id}/status", json=change, headers={**planner, "If-Match": etag}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "under_construction" and body["progress_pct"] == 35
@@ -132,8 +142,15 @@ def test_a_status_change_is_recorded_with_history_and_bumps_the_data_version(cli
         "under_construction",
         35,
         "Đã khởi công",
-        "UBND huyện",
+        "Chuyên viên Sở KH&ĐT",  # the logged-in account, not a name typed into the body
     )
+    assert newest["author"] == {
+        "username": "projects_planner",
+        "role": "planner",
+        "display_name": "Chuyên viên Sở KH&ĐT",
+        "verified": True,
+    }
+    assert response.headers["etag"] != etag
     (status, progress, _), events_after, version_after = state(engine, project_id)
     assert (status, float(progress)) == ("under_construction", 35.0)
     assert events_after == events_before + 1
@@ -148,30 +165,30 @@ def test_a_status_change_is_recorded_with_history_and_bumps_the_data_version(cli
 @pytest.mark.parametrize(
     "change, fragment",
     [
-        ({"status": "finished", "recorded_by": "x"}, "status"),
-        ({"status": "completed", "progress_pct": 150, "recorded_by": "x"}, "progress_pct"),
-        ({"status": "completed", "progress_pct": -1, "recorded_by": "x"}, "progress_pct"),
-        ({"status": "completed", "recorded_by": "   "}, "recorded_by"),
-        ({"status": "completed"}, "recorded_by"),
-        ({"status": "completed", "recorded_by": "x", "note": "n" * 2001}, "note"),
-        ({"status": "completed", "recorded_by": "x", "colour": "red"}, "colour"),
+        ({"status": "finished"}, "status"),
+        ({"status": "completed", "progress_pct": 150}, "progress_pct"),
+        ({"status": "completed", "progress_pct": -1}, "progress_pct"),
+        ({"status": "completed", "recorded_by": "UBND tỉnh"}, "recorded_by"),  # the author is the login
+        ({"status": "completed", "note": "n" * 2001}, "note"),
+        ({"status": "completed", "colour": "red"}, "colour"),
     ],
 )
-def test_an_invalid_change_is_rejected_and_nothing_is_written(client, engine, change, fragment):
+def test_an_invalid_change_is_rejected_and_nothing_is_written(client, engine, planner, change, fragment):
     project_id = a_project(engine, offset=1)
     before = state(engine, project_id)
-    response = client.post(f"/api/projects/{project_id}/status", json=change)
+    change = {**change, "version": read_version(client, project_id)}
+    response = client.post(f"/api/projects/{project_id}/status", json=change, headers=planner)
     assert 400 <= response.status_code < 500
     body = response.json()
     assert body["code"] == "InvalidParameter" and fragment in body["description"]
     assert state(engine, project_id) == before
 
 
-def test_a_body_that_is_not_json_is_a_400(client, engine):
+def test_a_body_that_is_not_json_is_a_400(client, engine, planner):
     response = client.post(
         f"/api/projects/{a_project(engine)}/status",
         content=b"status=done",
-        headers={"content-type": "text/plain"},
+        headers={"content-type": "text/plain", **planner},
     )
     assert response.status_code == 400
 
@@ -184,9 +201,9 @@ def test_a_body_that_is_not_json_is_a_400(client, engine):
         ("post", "/api/projects/PRJ-404/status"),
     ],
 )
-def test_an_unknown_project_is_a_404(client, engine, method, path):
+def test_an_unknown_project_is_a_404(client, engine, planner, method, path):
     version = scalar(engine, "SELECT version FROM data_version")
-    kwargs = {"json": {"status": "completed", "recorded_by": "x"}} if method == "post" else {}
+    kwargs = {"json": {"status": "completed", "version": 1}, "headers": planner} if method == "post" else {}
     response = getattr(client, method)(path, **kwargs)
     assert response.status_code == 404
     assert "PRJ-404" in response.json()["description"]
@@ -246,7 +263,7 @@ def test_report_bad_parameters_are_a_400(client, params):
     assert response.json()["code"] == "InvalidParameter"
 
 
-def test_a_failure_half_way_leaves_nothing_behind(client, engine):
+def test_a_failure_half_way_leaves_nothing_behind(client, engine, planner):
     """The event and the version bump come before the project update: a failing update undoes them."""
     project_id = a_project(engine, offset=3)
     with engine.begin() as conn:
@@ -262,7 +279,9 @@ def test_a_failure_half_way_leaves_nothing_behind(client, engine):
     before = state(engine, project_id)
     try:
         response = client.post(
-            f"/api/projects/{project_id}/status", json={"status": "completed", "recorded_by": "x"}
+            f"/api/projects/{project_id}/status",
+            json={"status": "completed", "version": read_version(client, project_id)},
+            headers=planner,
         )
         # the database's refusal is no user error: a JSON 500 naming the request id the log has
         assert response.status_code == 500

@@ -37,23 +37,30 @@ def screened_project(engine):
     return project_id
 
 
-def test_a_status_change_leaves_the_stored_screening_valid(client, engine, screened_project):
+@pytest.fixture(scope="module")
+def planner(accounts) -> dict:
+    accounts.add("rnw_planner", "planner")
+    return accounts.bearer("rnw_planner")
+
+
+def change_status(client, planner, project_id, **body):
+    """A status change by a planner naming the version it read."""
+    etag = client.get(f"/api/projects/{project_id}").headers["etag"]
+    return client.post(f"/api/projects/{project_id}/status", json=body, headers={**planner, "If-Match": etag})
+
+
+def test_a_status_change_leaves_the_stored_screening_valid(client, engine, screened_project, planner):
     before = stored_screening(engine)
-    response = client.post(
-        f"/api/projects/{screened_project}/status",
-        json={"status": "suspended", "note": "test", "recorded_by": "test"},
-    )
+    response = change_status(client, planner, screened_project, status="suspended", note="test")
     assert response.status_code == 200, response.text
     assert stored_screening(engine) == before
     assert screening.screen_all(engine)["recomputed"] is False
     assert stored_screening(engine)[0].evaluated_at == before[0].evaluated_at
 
 
-def test_a_get_burst_after_writes_writes_nothing(client, engine, screened_project):
+def test_a_get_burst_after_writes_writes_nothing(client, engine, screened_project, planner):
     for status in ("preparation", "under_construction"):
-        response = client.post(
-            f"/api/projects/{screened_project}/status", json={"status": status, "recorded_by": "test"}
-        )
+        response = change_status(client, planner, screened_project, status=status)
         assert response.status_code == 200, response.text
     screening_before = stored_screening(engine)
     xid_before = next_xid(engine)
@@ -87,7 +94,7 @@ def test_a_get_burst_after_writes_writes_nothing(client, engine, screened_projec
     assert stored_screening(engine) == screening_before
 
 
-def test_a_project_edit_keeps_the_etags_of_what_it_does_not_touch(client, screened_project):
+def test_a_project_edit_keeps_the_etags_of_what_it_does_not_touch(client, screened_project, planner):
     untouched = [
         "/api/collections/communes/items?limit=5",
         "/api/collections/communes",
@@ -98,9 +105,7 @@ def test_a_project_edit_keeps_the_etags_of_what_it_does_not_touch(client, screen
     ]
     touched = ["/api/collections/projects/items", "/api/collections/priority_projects/items"]
     before = {url: client.get(url).headers["etag"] for url in untouched + touched}
-    response = client.post(
-        f"/api/projects/{screened_project}/status", json={"status": "planned", "recorded_by": "test"}
-    )
+    response = change_status(client, planner, screened_project, status="planned")
     assert response.status_code == 200, response.text
     for url in untouched:
         again = client.get(url, headers={"If-None-Match": before[url]})
