@@ -112,6 +112,24 @@ async def me(
     return response
 
 
+@router.get("/session", summary="The logged-in user as /me gives it, or null (200 either way, for the page)")
+async def session(
+    request: Request,
+    actor: Actor = Depends(current_actor),
+    conn: asyncpg.Connection = Depends(connection),
+) -> OrjsonResponse:
+    """Like /me, but an anonymous caller gets ``{"user": null}`` (a page asks on every load)."""
+    auth = getattr(request.state, "auth_method", None)
+    if actor.is_anonymous:
+        user = None
+    else:
+        session_id = request.cookies.get(SESSION_COOKIE) if auth == "cookie" else None
+        user = await _me(conn, actor, auth, session_id)
+    response = OrjsonResponse({"user": user, "expired": getattr(request.state, "session_expired", False)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @router.get("/roles", summary="The roles, in Vietnamese and English, with what each may do")
 async def roles(actor: Actor = Depends(current_actor)) -> OrjsonResponse:
     """The role vocabulary (the database CHECK and geo.plan.actor.Role hold the same values)."""

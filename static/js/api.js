@@ -31,7 +31,9 @@ export function makeApi(base) {
     }
     if (!response.ok) {
       const description = body?.description || `HTTP ${response.status}`;
-      throw new ApiError(response.status, body?.code || "HTTPError", description, url.href);
+      const error = new ApiError(response.status, body?.code || "HTTPError", description, url.href);
+      error.body = body; // e.g. a 412's current record
+      throw error;
     }
     return body;
   };

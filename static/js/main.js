@@ -23,6 +23,7 @@ import { fill, h } from "./dom.js";
 import { addTerms, applyStaticLabels, foldVi, formatNumber, LANGUAGES, sourceText, t as translate } from "./i18n.js";
 import { LayerTree, loadBase } from "./layers.js";
 import { ProjectsOverlay } from "./projects.js";
+import { initSession, session } from "./session.js";
 import { initPrint } from "./print.js";
 import { initTools } from "./tools.js";
 import { ZonesOverlay } from "./zones.js";
@@ -476,6 +477,9 @@ async function start() {
   for (const notice of config.notices || []) showMessage(`msg_${notice}`);
   if (hash.problems.length) showMessage("msg_bad_permalink", { detail: hash.problems.join(", ") });
 
+  await initSession(ctx);
+  // a log-in or log-out changes which projects show their edit form
+  session.onChange(() => projects.detail && projects.renderDetail());
   try {
     useVocabularies(await api("/vocabularies"));
   } catch (err) {

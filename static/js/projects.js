@@ -1,13 +1,13 @@
 // Projects overlay: markers/footprints coloured by status, filters with live counts, clusters, cards, list.
 import { fieldList, h, sourceLink } from "./dom.js";
 import { downloadMenu } from "./downloads.js";
+import { session } from "./session.js";
 import { formatNumber, sourceText } from "./i18n.js";
 
 const APPROXIMATE_DASH = "6 5";
 // a schematic line (only the points a source names, straight between them): dotted, unlike a survey
 const SCHEMATIC_DASH = "2 6";
 const POPUP_OPTIONS = { maxWidth: 340, autoPan: false, pvFit: true }; // main.js pans once the card is laid out
-const RECORDED_BY_KEY = "planview.recordedBy"; // who reported last time on this browser: officials report many projects
 const MAX_NOTE_CHARS = 2000; // geo/projects.py MAX_NOTE_CHARS
 const VIETNAM_TIME = "Asia/Ho_Chi_Minh";
 
@@ -18,22 +18,6 @@ function markerIcon(color) {
     iconSize: [16, 16],
     iconAnchor: [8, 8],
   });
-}
-
-function rememberedName() {
-  try {
-    return localStorage.getItem(RECORDED_BY_KEY) || "";
-  } catch {
-    return ""; // storage can be disabled; the form still works
-  }
-}
-
-function rememberName(name) {
-  try {
-    localStorage.setItem(RECORDED_BY_KEY, name);
-  } catch {
-    /* storage disabled: nothing to remember */
-  }
 }
 
 /** district_codes may arrive as a JSON array or a Postgres array literal "{058,061}". */
@@ -386,7 +370,9 @@ export class ProjectsOverlay {
       this.card(item, true),
     ];
     if (loading) parts.push(h("p", {}, t("loading")));
-    if (record) parts.push(this.historyTable(record.history || []), this.statusForm(item));
+    if (record) parts.push(this.historyTable(record.history || []));
+    // the form only where the server would accept the change (it checks again)
+    if (record && session.mayEdit(item.id)) parts.push(this.statusForm(item));
     if (message) parts.push(h("p", { class: message.kind === "error" ? "pv-error pv-form-message" : "pv-ok pv-form-message", role: "status" }, message.text));
     box.replaceChildren(...parts);
     box.hidden = false;
@@ -417,7 +403,7 @@ export class ProjectsOverlay {
               h("td", {}, h("span", { class: "pv-dot", style: { background: this.statusColor(e.status) } }), t(`status_${e.status}`)),
               h("td", {}, e.progress_pct != null ? `${formatNumber(e.progress_pct, lang, 0)}%` : "—"),
               h("td", { class: "pv-history-note" }, e.note || ""),
-              h("td", {}, e.from_sources ? h("span", {}, t("history_from_sources"), " ", sourceLink(e.source, t("card_source").toLowerCase())) : e.recorded_by || ""),
+              h("td", {}, e.from_sources ? h("span", {}, t("history_from_sources"), " ", sourceLink(e.source, t("card_source").toLowerCase())) : this.author(e)),
             ),
           ),
         ),
@@ -426,23 +412,36 @@ export class ProjectsOverlay {
     return section;
   }
 
+  /** After a 412: take the server's current record into the list, the map and the card. */
+  reloadAfterConflict(item, current) {
+    Object.assign(item.p, { status: current.status, progress_pct: current.progress_pct, status_note: current.status_note, status_note_vi: current.status_note_vi });
+    if (item.marker) item.marker.setIcon(markerIcon(this.statusColor(current.status)));
+    if (item.footprint) item.footprint.setStyle(this.footprintStyle(item.p));
+    this.refresh();
+    this.openDetail(item);
+  }
+
+  /** Who made a change: the verified account of the audit trail when there is one. */
+  author(e) {
+    if (!e.author?.verified) return e.recorded_by || "";
+    return h("span", { class: "pv-author", title: `${e.author.username} (${e.author.role})` }, e.author.display_name || e.author.username, " ", h("span", { class: "pv-verified" }, `✓ ${this.ctx.t("history_verified")}`));
+  }
+
   statusForm(item) {
     const { t } = this.ctx;
     const statuses = Object.keys(this.ctx.config.styles.projectStatus);
     const status = h("select", { name: "status", id: "pv-status-select" }, statuses.map((s) => h("option", { value: s, selected: s === item.p.status }, t(`status_${s}`))));
     const progress = h("input", { name: "progress_pct", id: "pv-status-progress", type: "number", min: "0", max: "100", step: "any", inputmode: "decimal" });
     const note = h("textarea", { name: "note", id: "pv-status-note", rows: "3", maxlength: String(MAX_NOTE_CHARS) });
-    const by = h("input", { name: "recorded_by", id: "pv-status-by", type: "text", autocomplete: "name", value: rememberedName() });
     const submit = h("button", { type: "submit", id: "pv-status-submit" }, t("update_submit"));
     // novalidate: the API checks the values and its description is shown under the form
     const form = h(
       "form",
-      { class: "pv-status-form", novalidate: true, onsubmit: (event) => { event.preventDefault(); this.submitStatus(item, { status, progress, note, by, submit }); } },
+      { class: "pv-status-form", novalidate: true, onsubmit: (event) => { event.preventDefault(); this.submitStatus(item, { status, progress, note, submit }); } },
       h("h3", {}, t("update_title")),
       h("label", {}, t("update_status"), status),
       h("label", {}, t("update_progress"), progress),
       h("label", {}, t("update_note"), note),
-      h("label", {}, t("update_by"), by),
       submit,
     );
     return form;
@@ -450,7 +449,7 @@ export class ProjectsOverlay {
 
   async submitStatus(item, fields) {
     const { t } = this.ctx;
-    const body = { status: fields.status.value, recorded_by: fields.by.value.trim() };
+    const body = { status: fields.status.value };
     if (fields.progress.value.trim() !== "") body.progress_pct = Number(fields.progress.value);
     if (fields.note.value.trim() !== "") body.note = fields.note.value;
     fields.submit.disabled = true;
@@ -460,18 +459,33 @@ export class ProjectsOverlay {
     try {
       record = await this.ctx.api(`/projects/${encodeURIComponent(item.id)}/status`, {}, {
         method: "POST",
-        headers: { Accept: "application/json", "Content-Type": "application/json" },
+        // the version this page read: the server refuses the change when someone saved in between
+        headers: { Accept: "application/json", "Content-Type": "application/json", "If-Match": `"${this.detail?.record?.version}"`, ...session.headers() },
         body: JSON.stringify(body),
       });
     } catch (err) {
       fields.submit.disabled = false;
       fields.submit.textContent = t("update_submit");
       const old = this.el.detail.querySelector(".pv-form-message");
-      const line = h("p", { class: "pv-error pv-form-message", role: "alert" }, t("update_failed", { detail: err.message }));
+      let line;
+      if (err.status === 412 && err.body?.current) {
+        const last = (err.body.current.history || [])[0] || {};
+        line = h(
+          "p",
+          { class: "pv-error pv-form-message pv-conflict-message", role: "alert" },
+          t("update_conflict", { who: last.author?.display_name || last.recorded_by || "?", when: this.formatWhen(last.recorded_at) }),
+          " ",
+          h("button", { type: "button", class: "pv-link", id: "pv-status-reload", onclick: () => this.reloadAfterConflict(item, err.body.current) }, t("update_reload")),
+        );
+      } else if (err.status === 401) {
+        session.expired(); // the form and what was typed stay; the header asks to log in again
+        line = h("p", { class: "pv-error pv-form-message", role: "alert" }, t("update_login_again"));
+      } else {
+        line = h("p", { class: "pv-error pv-form-message", role: "alert" }, t("update_failed", { detail: err.message }));
+      }
       old ? old.replaceWith(line) : this.el.detail.append(line);
       return;
     }
-    rememberName(body.recorded_by);
     Object.assign(item.p, { status: record.status, progress_pct: record.progress_pct, status_note: record.status_note, status_note_vi: record.status_note_vi });
     if (item.marker) item.marker.setIcon(markerIcon(this.statusColor(record.status)));
     if (item.footprint) item.footprint.setStyle(this.footprintStyle(item.p));

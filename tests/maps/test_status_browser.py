@@ -25,12 +25,33 @@ def located_project(engine, status_not: str) -> tuple[str, str]:
     return row[0], row[1]
 
 
+@pytest.fixture(scope="module")
+def people(database_url):
+    """A planner and a Na Rì officer on this module's database."""
+    from tests.api.conftest import Accounts
+
+    accounts = Accounts(database_url)
+    accounts.add("page.planner", "planner", name="Chuyên viên Sở KH&ĐT")
+    accounts.add("nari.officer", "officer", ["066"], name="Cán bộ Na Rì")
+    return accounts
+
+
+def log_in(page, username: str):
+    """Log in through the header's form, as a person would."""
+    from tests.api.conftest import PASSWORD
+
+    page.fill("#pv-login-user", username)
+    page.fill("#pv-login-pass", PASSWORD)
+    page.click("#pv-login-submit")
+    page.locator("#pv-account-name").wait_for()
+
+
 def open_project_card(page, project_id: str):
     """Open the project from the projects list; returns its panel card (record, history, form)."""
     page.click('#pv-tabs [data-tab="projects"]')
     page.click(f'#pv-project-list li[data-project="{project_id}"] .pv-link')
     detail = page.locator(f'#pv-project-detail[data-project="{project_id}"]')
-    detail.locator("form.pv-status-form").wait_for()
+    detail.locator(".pv-history").wait_for()
     return detail
 
 
@@ -59,9 +80,11 @@ def test_the_first_history_row_says_it_is_the_sources_status(live_server, open_p
     assert oldest.locator("a").get_attribute("href") == source
 
 
-def test_status_change_shows_in_history_marker_and_api(live_server, open_page, engine):
+def test_status_change_shows_in_history_marker_and_api(live_server, open_page, engine, people):
     project_id, old_status = located_project(engine, "under_construction")
     page = open_page("/")
+    log_in(page, "page.planner")
+    assert "Chuyên viên quy hoạch" in page.locator("#pv-account").inner_text()
     detail = open_project_card(page, project_id)
     assert "Lịch sử tình trạng" in detail.inner_text()
     assert "Cập nhật tình trạng" in detail.inner_text()
@@ -70,7 +93,6 @@ def test_status_change_shows_in_history_marker_and_api(live_server, open_page, e
     detail.locator("#pv-status-select").select_option("under_construction")
     detail.locator("#pv-status-progress").fill("35")
     detail.locator("#pv-status-note").fill("Đã khởi công gói thầu số 1")
-    detail.locator("#pv-status-by").fill("Phòng Kinh tế huyện")
     detail.locator("#pv-status-submit").click()
     detail.locator(".pv-ok").wait_for()
 
@@ -78,7 +100,7 @@ def test_status_change_shows_in_history_marker_and_api(live_server, open_page, e
     assert first.get_attribute("data-status") == "under_construction"
     row = first.inner_text()
     assert "Đang thi công" in row and "35%" in row and "Đã khởi công gói thầu số 1" in row
-    assert "Phòng Kinh tế huyện" in row
+    assert "Chuyên viên Sở KH&ĐT" in row and "đã xác thực" in row  # the verified author
     assert str(dt.date.today().year) in row  # the date, written in full
     assert "Đang thi công" in detail.locator(".pv-badge").inner_text()
 
@@ -87,7 +109,7 @@ def test_status_change_shows_in_history_marker_and_api(live_server, open_page, e
     newest = record["history"][0]
     assert (newest["status"], newest["recorded_by"], newest["progress_pct"]) == (
         "under_construction",
-        "Phòng Kinh tế huyện",
+        "Chuyên viên Sở KH&ĐT",
         35,
     )
     # the live count of the status filter went up by one, the marker took the new colour
@@ -99,14 +121,13 @@ def test_status_change_shows_in_history_marker_and_api(live_server, open_page, e
     colour = marker.evaluate("e => e.style.background")
     assert colour == "rgb(230, 85, 13)"  # under_construction, maps/styles.py
 
-    # the name is remembered for the next report
-    assert page.evaluate("localStorage.getItem('planview.recordedBy')") == "Phòng Kinh tế huyện"
     assert old_status != "under_construction"
     assert page.pv_errors == []
 
 
-def test_map_card_opens_the_panel_card_even_with_the_panel_closed(live_server, open_page, output_dir):
+def test_map_card_opens_the_panel_card_even_with_the_panel_closed(live_server, open_page, output_dir, people):
     page = open_page("/")
+    log_in(page, "page.planner")
     page.click("#pv-panel-toggle")
     assert page.evaluate("document.body.classList.contains('pv-panel-closed')")
     page.locator(".pv-project-marker").first.click()
@@ -122,30 +143,86 @@ def test_map_card_opens_the_panel_card_even_with_the_panel_closed(live_server, o
     page.screenshot(path=str(output_dir / "viewer_status_card.png"))
 
 
-def test_status_change_without_a_name_shows_the_error_and_records_nothing(live_server, open_page, engine):
+def test_a_stale_form_shows_who_changed_it_and_records_nothing(live_server, open_page, engine, people):
     project_id, old_status = located_project(engine, "completed")
-    before = event_count(engine, project_id)
     page = open_page("/")
+    log_in(page, "page.planner")
     detail = open_project_card(page, project_id)
-    page.evaluate("localStorage.removeItem('planview.recordedBy')")
+    # someone else saves in between (a Bearer script of the Na Rì officer would be refused: a planner's)
+    token = people.token("page.planner")
+    etag = httpx.get(f"{live_server}/api/projects/{project_id}").headers["etag"]
+    other = httpx.post(
+        f"{live_server}/api/projects/{project_id}/status",
+        json={"status": "suspended"},
+        headers={"Authorization": f"Bearer {token}", "If-Match": etag},
+    )
+    assert other.status_code == 200, other.text
+    before = event_count(engine, project_id)
     detail.locator("#pv-status-select").select_option("completed")
-    detail.locator("#pv-status-by").fill("")
     detail.locator("#pv-status-submit").click()
-    error = detail.locator(".pv-error.pv-form-message")
+    error = detail.locator(".pv-conflict-message")
     error.wait_for()
-    assert "recorded_by" in error.inner_text()
-    assert "Không lưu được" in error.inner_text()
+    assert "Chuyên viên Sở KH&ĐT" in error.inner_text() and "kể từ khi bạn mở" in error.inner_text()
     assert event_count(engine, project_id) == before
-    assert httpx.get(f"{live_server}/api/projects/{project_id}").json()["status"] == old_status
-    assert detail.locator(".pv-badge").inner_text() != "Hoàn thành"
-    item = page.locator(f'#pv-project-list li[data-project="{project_id}"]')
-    assert item.get_attribute("data-status") == old_status
+    error.locator("#pv-status-reload").click()
+    detail.locator(".pv-badge", has_text="Tạm dừng").wait_for()
 
 
-def test_english_labels(live_server, open_page, engine):
+def test_an_anonymous_visitor_sees_no_form_and_a_lapsed_session_keeps_the_form(
+    live_server, open_page, engine, people
+):
+    project_id, _ = located_project(engine, "completed")
+    page = open_page("/")
+    page.click('#pv-tabs [data-tab="projects"]')
+    page.click(f'#pv-project-list li[data-project="{project_id}"] .pv-link')
+    detail = page.locator(f'#pv-project-detail[data-project="{project_id}"]')
+    detail.locator(".pv-history").wait_for()
+    assert detail.locator("form.pv-status-form").count() == 0
+    log_in(page, "page.planner")
+    detail.locator("form.pv-status-form").wait_for()
+    detail.locator("#pv-status-note").fill("Ghi chú đang soạn")
+    with engine.begin() as conn:  # the session ends on the server (expired)
+        conn.execute(text("UPDATE user_session SET expires_at = now() - interval '1 second'"))
+    detail.locator("#pv-status-submit").click()
+    detail.locator(".pv-error.pv-form-message", has_text="đăng nhập lại").wait_for()
+    assert detail.locator("#pv-status-note").input_value() == "Ghi chú đang soạn"
+    page.locator("#pv-login-user").wait_for()
+
+
+def test_a_nari_officer_edits_only_nari_projects_and_history_names_them(
+    live_server, open_page, engine, people
+):
+    page = open_page("/")
+    log_in(page, "nari.officer")
+    # PRJ-08 lies in Ba Bể: no form
+    page.click('#pv-tabs [data-tab="projects"]')
+    page.click('#pv-project-list li[data-project="PRJ-08"] .pv-link')
+    other = page.locator('#pv-project-detail[data-project="PRJ-08"]')
+    other.locator(".pv-history").wait_for()
+    assert other.locator("form.pv-status-form").count() == 0
+    # PRJ-06 (CCN Vằng Mười) lies in Na Rì: the form, a change, the officer named in the history
+    detail = open_project_card(page, "PRJ-06")
+    detail.locator("#pv-status-select").select_option("under_construction")
+    detail.locator("#pv-status-progress").fill("60")
+    detail.locator("#pv-status-submit").click()
+    detail.locator(".pv-ok").wait_for()
+    row = detail.locator(".pv-history-event").first.inner_text()
+    assert "Cán bộ Na Rì" in row and "đã xác thực" in row
+    me = page.evaluate("fetch('/api/auth/me').then(r => r.json())")
+    assert "PRJ-06" in me["editable_projects"] and "PRJ-08" not in me["editable_projects"]
+    assert page.pv_errors == []
+
+
+def test_english_labels(live_server, open_page, engine, people):
     project_id, _ = located_project(engine, "completed")
     page = open_page("/#lang=en")
+    log_in(page, "page.planner")
+    assert (
+        page.locator("#pv-logout").inner_text() == "Log out"
+        and "Planner" in page.locator("#pv-account").inner_text()
+    )
     detail = open_project_card(page, project_id)
+    detail.locator("form.pv-status-form").wait_for()
     text_en = detail.inner_text()
     assert "Status history" in text_en and "Update status" in text_en and "Recorded by" in text_en
     year = dt.date.today().year
