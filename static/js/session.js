@@ -101,7 +101,9 @@ function render({ message = null, quiet = false } = {}) {
       h("button", { type: "submit", id: "pv-login-submit" }, t("login_submit")),
       error,
     );
-    box.replaceChildren(form);
+    // folded behind one button so the header keeps room for the search box (phones included)
+    const fold = h("details", { id: "pv-login-box", open: message ? true : undefined }, h("summary", { id: "pv-login-open", title: t("login_submit") }, h("span", { class: "pv-login-icon", "aria-hidden": "true" }, "\u{1F464}"), h("span", { class: "pv-login-label" }, ` ${t("login_submit")}`)), form);
+    box.replaceChildren(fold);
   }
   if (!quiet) box.dataset.state = me ? "in" : "out";
   else box.dataset.state = "expired";

@@ -40,6 +40,7 @@ def log_in(page, username: str):
     """Log in through the header's form, as a person would."""
     from tests.api.conftest import PASSWORD
 
+    page.click("#pv-login-open")  # the form is folded behind one button in the header
     page.fill("#pv-login-user", username)
     page.fill("#pv-login-pass", PASSWORD)
     page.click("#pv-login-submit")
@@ -186,7 +187,7 @@ def test_an_anonymous_visitor_sees_no_form_and_a_lapsed_session_keeps_the_form(
     detail.locator("#pv-status-submit").click()
     detail.locator(".pv-error.pv-form-message", has_text="đăng nhập lại").wait_for()
     assert detail.locator("#pv-status-note").input_value() == "Ghi chú đang soạn"
-    page.locator("#pv-login-user").wait_for()
+    page.locator("#pv-login-open").wait_for()
 
 
 def test_a_nari_officer_edits_only_nari_projects_and_history_names_them(
