@@ -90,11 +90,16 @@ async def _load(base: str, urls: dict, projects: list[str], seconds: float, head
             while time.monotonic() < stop_at:
                 n += 1
                 note = f"bench-load w{i} #{n} {time.time_ns()}"
-                body = {"status": rng.choice(STATUSES), "note": note, "recorded_by": "planview bench"}
+                body = {"status": rng.choice(STATUSES), "note": note}
                 t0 = time.monotonic()
                 try:
-                    path = f"/api/projects/{rng.choice(projects)}/status"
-                    response = await client.post(path, json=body, headers=headers)
+                    project = rng.choice(projects)
+                    # a write names the version it read; another writer may get there first (412: not acked)
+                    etag = (await client.get(f"/api/projects/{project}")).headers.get("etag", '"0"')
+                    path = f"/api/projects/{project}/status"
+                    response = await client.post(path, json=body, headers={**headers, "If-Match": etag})
+                    if response.status_code == 412:
+                        continue
                     ok = response.status_code == 200
                     if not ok:
                         failures.append(f"{response.status_code} {response.text[:120]}")
@@ -119,6 +124,25 @@ async def _load(base: str, urls: dict, projects: list[str], seconds: float, head
     return {"kinds": kinds, "acked": acked, "seconds": elapsed, "failures": failures}
 
 
+def _writer_headers(url: str) -> dict:
+    """A Bearer token of a bench planner (created once): the writers' status changes need an account."""
+    import asyncpg
+
+    from geo.plan.accounts import create_token, create_user
+
+    async def token() -> str:
+        conn = await asyncpg.connect(url)
+        try:
+            if not await conn.fetchval("SELECT true FROM app_user WHERE username = 'bench.writer'"):
+                password = "bench writer of planview 2030"
+                await create_user(conn, "bench.writer", "planner", password, [], "Bench")
+            return (await create_token(conn, "bench.writer", "bench --load", 1))["token"]
+        finally:
+            await conn.close()
+
+    return {"Authorization": f"Bearer {asyncio.run(token())}"}
+
+
 def load_case(engine, url: str, ours: Server, parcel_file: Path, seconds: float, console: Console) -> dict:
     """Run the mixed load with a replace import of ``parcel_file`` a third of the way in; the report."""
     import psycopg
@@ -138,7 +162,7 @@ def load_case(engine, url: str, ours: Server, parcel_file: Path, seconds: float,
         window["features"] = result.layers[0].feature_count
 
     console.print(f"load: {READERS} readers + {WRITERS} writers for {seconds:g} s, replace import at 1/3 …")
-    outcome = asyncio.run(_load(ours.base_url, urls, projects, seconds, {}, replace_import))
+    outcome = asyncio.run(_load(ours.base_url, urls, projects, seconds, _writer_headers(url), replace_import))
     kinds, acked = outcome["kinds"], outcome["acked"]
     with psycopg.connect(url) as conn:
         counts = dict(

@@ -31,9 +31,19 @@ def external_url(database_url, pg_cluster):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _status(base: str, status: str, note: str) -> httpx.Response:
-    body = {"status": status, "note": note, "recorded_by": "Sở KH&ĐT"}
-    return httpx.post(f"{base}/api/projects/PRJ-05/status", json=body, timeout=30)
+def _status(base: str, status: str, note: str, url: str) -> httpx.Response:
+    """A planner's status change through ``base``, whose writes go to the database at ``url``."""
+    import psycopg
+
+    from tests.api.conftest import Accounts
+
+    accounts = Accounts(url)
+    accounts.add("processes.planner", "planner", name="Sở KH&ĐT")
+    with psycopg.connect(url) as conn:
+        version = conn.execute("SELECT version FROM project WHERE project_id = 'PRJ-05'").fetchone()[0]
+    body = {"status": status, "note": note, "version": version}
+    headers = {"Authorization": f"Bearer {accounts.token('processes.planner')}"}
+    return httpx.post(f"{base}/api/projects/PRJ-05/status", json=body, headers=headers, timeout=30)
 
 
 def test_a_write_through_one_process_is_seen_by_the_other(external_url):
@@ -41,7 +51,7 @@ def test_a_write_through_one_process_is_seen_by_the_other(external_url):
     with uvicorn_process(external_url) as first, uvicorn_process(external_url) as second:
         before = httpx.get(second + items).headers["etag"]
         assert httpx.get(first + items).headers["etag"] == before
-        written = _status(first, "under_construction", "qua tiến trình thứ nhất")
+        written = _status(first, "under_construction", "qua tiến trình thứ nhất", external_url)
         assert written.status_code == 200, written.text
         seen = httpx.get(f"{second}/api/projects/PRJ-05").json()
         assert seen["status"] == "under_construction"
@@ -55,7 +65,7 @@ def test_gets_read_the_read_database_and_writes_go_to_the_primary(database_url, 
     # answers shows which database it read
     with uvicorn_process(database_url, PLANVIEW_READ_DATABASE_URL=external_url) as base:
         replica_before = httpx.get(f"{base}/api/projects/PRJ-05/history").json()["history"]
-        written = _status(base, "suspended", "ghi vào máy chủ chính")
+        written = _status(base, "suspended", "ghi vào máy chủ chính", database_url)
         assert written.status_code == 200, written.text
         assert written.json()["status"] == "suspended"  # the write's own answer comes from the primary
         assert httpx.get(f"{base}/api/projects/PRJ-05/history").json()["history"] == replica_before
