@@ -298,6 +298,16 @@ async def current_actor(request: Request, conn: asyncpg.Connection = Depends(con
     """Who calls: a Bearer token's or a session cookie's user, or ANONYMOUS; a bad token is 401."""
     if hasattr(request.state, "actor"):
         return request.state.actor
+    state = request.app.state
+    credentials = bearer_token(request) or request.cookies.get(SESSION_COOKIE)
+    if credentials and getattr(state, "read_pool", state.pool) is not state.pool:
+        # sessions and tokens live on the primary: a replica may lag a log-in and cannot note last use
+        async with state.pool.acquire() as primary:
+            return await _resolve_actor(request, primary)
+    return await _resolve_actor(request, conn)
+
+
+async def _resolve_actor(request: Request, conn: asyncpg.Connection) -> Actor:
     actor, method = ANONYMOUS, None
     token = bearer_token(request)
     if token is not None:
