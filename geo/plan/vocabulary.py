@@ -1,4 +1,4 @@
-"""The cycle's vocabularies: one enum each (= the CHECKs of migration 0009) and their Vietnamese titles."""
+"""The cycle's vocabularies: one enum each (= the CHECKs of migration 0005) and their Vietnamese titles."""
 
 from enum import StrEnum
 

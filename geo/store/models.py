@@ -809,7 +809,7 @@ class UnitReportEvent(Base):
     )
 
 
-# --------------------------------------------------------------------------- accounts (migration 0007)
+# --------------------------------------------------------------------------- accounts (migration 0006)
 
 # the stored roles: geo.plan.actor.Role without "anonymous" (tests/geo/test_accounts.py keeps them equal)
 ROLE_CHECK = "role IN ('officer', 'planner', 'admin')"

@@ -1,7 +1,7 @@
 """Accounts: users, sessions, API tokens, login failures, provincial agencies, per-project versions.
 
-Revision ID: 0007
-Revises: 0009
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0009"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

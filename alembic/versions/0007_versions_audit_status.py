@@ -1,7 +1,7 @@
 """Data versions per area, the append-only audit trail, and the project status vocabulary as a CHECK.
 
-Revision ID: 0005
-Revises: 0007
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0007"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -53,7 +53,7 @@ def upgrade() -> None:
     values = ", ".join(f"('{a}')" for a in AREAS)
     op.execute(
         "INSERT INTO data_area_version (area, version, changed_at, note) "
-        f"SELECT a.area, d.version, d.changed_at, 'as of migration 0005' FROM (VALUES {values}) a(area), "
+        f"SELECT a.area, d.version, d.changed_at, 'as of migration 0007' FROM (VALUES {values}) a(area), "
         "data_version d WHERE d.id = 1"
     )
     op.create_table(
