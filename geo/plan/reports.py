@@ -14,6 +14,7 @@ from geo.errors import (
 )
 from geo.plan.actor import Actor
 from geo.plan.audit import record_audit
+from geo.plan.scope import require_login
 from geo.plan.targets import _TARGET, assess, bump
 from geo.plan.tasks import _FROM, _TASK, today_vn, with_due
 from geo.plan.units import (
@@ -23,7 +24,6 @@ from geo.plan.units import (
     deadline_end,
     get_unit,
     may_read_unit,
-    require_login,
     require_planner,
     require_unit,
     unit_deadline,

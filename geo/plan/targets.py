@@ -8,7 +8,8 @@ import asyncpg
 from geo.errors import InvalidParameter, NotFound
 from geo.plan.actor import Actor
 from geo.plan.audit import record_audit
-from geo.plan.units import require_login, require_unit
+from geo.plan.scope import require_login
+from geo.plan.units import require_unit
 from geo.plan.vocabulary import PART_TITLES_VI, STATUS_TITLES_VI, ActualKind, PlanPart, TargetStatus
 from geo.store.versions import Area, bump_async
 

@@ -8,8 +8,9 @@ from geo.errors import InvalidParameter, NotFound, PreconditionFailed, Precondit
 from geo.plan.actor import Actor
 from geo.plan.audit import record_audit
 from geo.plan.deadlines import next_occurrence
+from geo.plan.scope import require_login
 from geo.plan.targets import bump
-from geo.plan.units import VIETNAM_TIME, require_login, require_unit
+from geo.plan.units import VIETNAM_TIME, require_unit
 from geo.plan.vocabulary import TASK_STATUS_TITLES_VI, TaskStatus
 
 MAX_PROGRESS_NOTE_CHARS = 2000

@@ -4,8 +4,9 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import asyncpg
 
-from geo.errors import Forbidden, InvalidParameter, NotFound, Unauthenticated
+from geo.errors import Forbidden, InvalidParameter, NotFound
 from geo.plan.actor import Actor, Role
+from geo.plan.scope import is_planning, require_login
 
 VIETNAM_TIME = timezone(timedelta(hours=7))
 # Plan 56/KH-UBND §V.1: units report before 20 October; the Department consolidates before 31 October.
@@ -69,23 +70,17 @@ async def get_unit(conn: asyncpg.Connection, unit_id: str) -> dict:
     return unit
 
 
-def require_login(actor: Actor) -> None:
-    """401 for an anonymous caller."""
-    if actor.is_anonymous:
-        raise Unauthenticated("log in first: this needs an account")
-
-
 def require_planner(actor: Actor, what: str) -> None:
     """403 unless the actor is a planner (or admin)."""
     require_login(actor)
-    if actor.role not in (Role.planner, Role.admin):
+    if not is_planning(actor):
         raise Forbidden(f"{what} needs the planner role; {actor.username} is {actor.role.value}")
 
 
 def require_unit(actor: Actor, unit_id: str, what: str, planner_too: bool = False) -> None:
     """403 unless the actor is an officer of ``unit_id`` (or, when ``planner_too``, a planner)."""
     require_login(actor)
-    if planner_too and actor.role in (Role.planner, Role.admin):
+    if planner_too and is_planning(actor):
         return
     if actor.role is Role.officer and unit_id in actor.units:
         return
@@ -98,4 +93,4 @@ def require_unit(actor: Actor, unit_id: str, what: str, planner_too: bool = Fals
 
 def may_read_unit(actor: Actor, unit_id: str) -> bool:
     """Planners and admins read every unit's report; an officer only their own units'."""
-    return actor.role in (Role.planner, Role.admin) or (actor.role is Role.officer and unit_id in actor.units)
+    return is_planning(actor) or (actor.role is Role.officer and unit_id in actor.units)
