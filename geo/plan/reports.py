@@ -14,7 +14,7 @@ from geo.errors import (
 )
 from geo.plan.actor import Actor
 from geo.plan.audit import record_audit
-from geo.plan.scope import require_login
+from geo.plan.scope import may_act_for_unit, require_login, require_planning, unit_scope_check
 from geo.plan.targets import _TARGET, assess, bump
 from geo.plan.tasks import _FROM, _TASK, today_vn, with_due
 from geo.plan.units import (
@@ -23,9 +23,6 @@ from geo.plan.units import (
     days_late,
     deadline_end,
     get_unit,
-    may_read_unit,
-    require_planner,
-    require_unit,
     unit_deadline,
     units_for_year,
 )
@@ -166,7 +163,7 @@ async def _events(conn: asyncpg.Connection, year: int, unit_id: str) -> list:
 async def get_unit_report(conn: asyncpg.Connection, actor: Actor, year: int, unit_id: str) -> dict:
     """A unit's report: the frozen content once submitted, the live draft before (officer or planner)."""
     require_login(actor)
-    if not may_read_unit(actor, unit_id):
+    if not may_act_for_unit(actor, unit_id):
         raise Forbidden(
             f"the report of unit {unit_id} is for its officers and planners; {actor.username} is not"
         )
@@ -211,7 +208,7 @@ async def save_draft(
     proposals: str | None,
 ) -> dict:
     """Save the draft's difficulties and proposals (officer of the unit); a submitted report is locked."""
-    require_unit(actor, unit_id, f"the {year} report of unit {unit_id}")
+    unit_scope_check(actor, unit_id, f"the {year} report of unit {unit_id}", planners=False)
     difficulties = check_text(difficulties, "difficulties")
     proposals = check_text(proposals, "proposals")
     what = f"the {year} report of {unit_id}"
@@ -240,7 +237,7 @@ async def submit_report(
     conn: asyncpg.Connection, actor: Actor, year: int, unit_id: str, version: int | None
 ) -> dict:
     """Submit (officer of the unit): the content is frozen; after 20 October it is late by whole days."""
-    require_unit(actor, unit_id, f"submitting the {year} report of unit {unit_id}")
+    unit_scope_check(actor, unit_id, f"submitting the {year} report of unit {unit_id}", planners=False)
     what = f"the {year} report of {unit_id}"
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"unit_report:{year}:{unit_id}")
@@ -275,7 +272,7 @@ async def decide_report(
     reason: str | None = None,
 ) -> dict:
     """A planner accepts a submitted report, or returns it with a reason (the unit may then correct it)."""
-    require_planner(actor, "accepting or returning a unit report")
+    require_planning(actor, "accepting or returning a unit report")
     what = f"the {year} report of {unit_id}"
     reason = check_text(reason, "reason", MAX_REASON_CHARS)
     if not accept and not reason:
@@ -305,7 +302,7 @@ async def decide_report(
 
 async def report_board(conn: asyncpg.Connection, actor: Actor, year: int) -> dict:
     """Every unit that must report for ``year``: state, when submitted, late or missing, days to deadline."""
-    require_planner(actor, "the report board")
+    require_planning(actor, "the report board")
     check_report_year(year, today_vn())
     day = unit_deadline(year)
     today = today_vn()

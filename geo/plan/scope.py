@@ -15,23 +15,41 @@ from geo.plan.actor import Actor, Role
 
 PLANNING_ROLES = (Role.planner, Role.admin)
 
-# the pre-2025 communes a project lies in: its own commune, its zone's, and those its geometry touches
-# when that geometry is a real place (exact or digitised), never an approximate footprint
-_PROJECT_UNITS = """
-WITH p AS (SELECT * FROM project WHERE project_id = $1),
-communes AS (
-    SELECT p.commune_code AS code FROM p WHERE p.commune_code IS NOT NULL
-    UNION SELECT z.commune_code FROM p JOIN zone z ON z.zone_id = p.zone_id WHERE z.commune_code IS NOT NULL
-    UNION SELECT u.code FROM p JOIN admin_unit u
+# the pre-2025 communes each project of {projects} lies in: its own commune, its zone's, and those its
+# geometry touches when that geometry is a real place (exact or digitised), never an approximate footprint
+_PROJECT_COMMUNES = """
+    SELECT p.project_id, p.commune_code AS code FROM {projects} p WHERE p.commune_code IS NOT NULL
+    UNION SELECT p.project_id, z.commune_code FROM {projects} p JOIN zone z ON z.zone_id = p.zone_id
+          WHERE z.commune_code IS NOT NULL
+    UNION SELECT p.project_id, u.code FROM {projects} p JOIN admin_unit u
           ON u.level = 'commune' AND u.valid_from IS NULL AND ST_Intersects(u.geom, p.geom)
           WHERE p.geometry_quality IN ('exact', 'digitised')
-)
+"""
+
+_PROJECT_UNITS = f"""
+WITH p AS (SELECT * FROM project WHERE project_id = $1),
+communes AS ({_PROJECT_COMMUNES.format(projects="p")})
 SELECT p.project_id, p.is_category, p.district_codes, p.agency_id,
        ARRAY(SELECT code FROM communes ORDER BY code) AS communes_2009,
        ARRAY(SELECT DISTINCT x.new_code FROM admin_crosswalk x
              JOIN communes c ON c.code = x.old_code AND x.old_period = '2009'
              ORDER BY x.new_code) AS units_2025
 FROM p
+"""
+
+# the projects an officer of units $1 may change, in one statement: the rule of project_scope_missing
+# (a district, a 2025 unit through the crosswalk of the project's communes, or the responsible agency;
+# never a province-wide category)
+_EDITABLE_PROJECTS = f"""
+WITH communes AS ({_PROJECT_COMMUNES.format(projects="project")})
+SELECT coalesce(array_agg(p.project_id ORDER BY p.project_id), '{{}}')
+FROM project p
+WHERE NOT p.is_category
+  AND (p.district_codes && $1::text[]
+       OR p.agency_id = ANY($1::text[])
+       OR EXISTS (SELECT 1 FROM communes c
+                  JOIN admin_crosswalk x ON x.old_code = c.code AND x.old_period = '2009'
+                  WHERE c.project_id = p.project_id AND x.new_code = ANY($1::text[])))
 """
 
 
@@ -42,14 +60,20 @@ def require_login(actor: Actor) -> Actor:
     return actor
 
 
-def require_role(actor: Actor, *roles: Role) -> Actor:
-    """401 when anonymous, 403 naming the roles needed when the actor has none of them."""
+def require_role(actor: Actor, *roles: Role, what: str | None = None) -> Actor:
+    """401 when anonymous, 403 naming the roles needed (and ``what`` needs them) when the actor has none."""
     require_login(actor)
     if actor.role not in roles:
-        raise Forbidden(
-            f"role {actor.role.value} may not do this; needs role {' or '.join(r.value for r in roles)}"
-        )
+        needs = f"needs role {' or '.join(r.value for r in roles)}"
+        if what:
+            raise Forbidden(f"{what} {needs}; {actor.username} is {actor.role.value}")
+        raise Forbidden(f"role {actor.role.value} may not do this; {needs}")
     return actor
+
+
+def require_planning(actor: Actor, what: str | None = None) -> Actor:
+    """401 when anonymous, 403 unless the actor is a planner or an admin."""
+    return require_role(actor, *PLANNING_ROLES, what=what)
 
 
 def is_planning(actor: Actor) -> bool:
@@ -57,20 +81,27 @@ def is_planning(actor: Actor) -> bool:
     return actor.role in PLANNING_ROLES
 
 
-def may_act_for_unit(actor: Actor, unit_id: str) -> bool:
-    """May ``actor`` act for reporting unit ``unit_id`` (district code, 2025 unit code or agency id)?"""
+def may_act_for_unit(actor: Actor, unit_id: str, planners: bool = True) -> bool:
+    """May ``actor`` act for reporting unit ``unit_id`` (district code, 2025 unit code or agency id)?
+
+    An officer of the unit may; planners and admins too unless ``planners`` is False (what only the
+    unit itself does, e.g. its own yearly report or its tasks).
+    """
     if actor.is_anonymous:
         return False
-    return is_planning(actor) or unit_id in actor.units
+    if planners and is_planning(actor):
+        return True
+    return actor.role is Role.officer and unit_id in actor.units
 
 
-def unit_scope_check(actor: Actor, unit_id: str) -> Actor:
-    """401 when anonymous; 403 naming the unit when the actor may not act for it."""
+def unit_scope_check(actor: Actor, unit_id: str, what: str = "this", planners: bool = True) -> Actor:
+    """401 when anonymous; 403 naming the unit (and ``what`` needs it) when the actor may not act for it."""
     require_login(actor)
-    if not may_act_for_unit(actor, unit_id):
+    if not may_act_for_unit(actor, unit_id, planners):
         raise Forbidden(
-            f"needs scope {unit_id}: {actor.username} ({actor.role.value}) acts for "
-            f"{', '.join(actor.units) or 'no unit'}"
+            f"{what} needs scope {unit_id} (an officer of unit {unit_id}"
+            + (" or a planner" if planners else "")
+            + f"); {actor.username} ({actor.role.value}) acts for {', '.join(actor.units) or 'no unit'}"
         )
     return actor
 
@@ -125,12 +156,7 @@ async def editable_projects(conn: asyncpg.Connection, actor: Actor) -> list[str]
         return []
     if is_planning(actor):
         return "all"
-    ids = await conn.fetchval("SELECT coalesce(array_agg(project_id ORDER BY project_id), '{}') FROM project")
-    allowed = []
-    for project_id in ids:
-        if project_scope_missing(actor, await project_units(conn, project_id)) is None:
-            allowed.append(project_id)
-    return allowed
+    return list(await conn.fetchval(_EDITABLE_PROJECTS, list(actor.units)))
 
 
 ROLE_LABELS = {

@@ -8,8 +8,7 @@ import asyncpg
 from geo.errors import InvalidParameter, NotFound
 from geo.plan.actor import Actor
 from geo.plan.audit import record_audit
-from geo.plan.scope import require_login
-from geo.plan.units import require_unit
+from geo.plan.scope import require_login, unit_scope_check
 from geo.plan.vocabulary import PART_TITLES_VI, STATUS_TITLES_VI, ActualKind, PlanPart, TargetStatus
 from geo.store.versions import Area, bump_async
 
@@ -218,9 +217,7 @@ async def add_actual(
         )
         if unit is None:
             raise NotFound(f"target {target_id!r} does not exist")
-        require_unit(
-            actor, unit["responsible_unit"] or "(none)", f"an actual value of {target_id}", planner_too=True
-        )
+        unit_scope_check(actor, unit["responsible_unit"] or "(none)", f"an actual value of {target_id}")
         await conn.execute(
             """INSERT INTO target_actual (target_id, year, value, kind, kind_text, source, notes, recorded_by,
                                           recorded_at)

@@ -8,9 +8,9 @@ from geo.errors import InvalidParameter, NotFound, PreconditionFailed, Precondit
 from geo.plan.actor import Actor
 from geo.plan.audit import record_audit
 from geo.plan.deadlines import next_occurrence
-from geo.plan.scope import require_login
+from geo.plan.scope import require_login, unit_scope_check
 from geo.plan.targets import bump
-from geo.plan.units import VIETNAM_TIME, require_unit
+from geo.plan.units import VIETNAM_TIME
 from geo.plan.vocabulary import TASK_STATUS_TITLES_VI, TaskStatus
 
 MAX_PROGRESS_NOTE_CHARS = 2000
@@ -117,7 +117,7 @@ async def update_task(
         )
         if row is None:
             raise NotFound(f"task {task_id!r} does not exist")
-        require_unit(actor, row["lead_unit"], f"updating task {task_id}")
+        unit_scope_check(actor, row["lead_unit"], f"updating task {task_id}", planners=False)
         if version is None:
             raise PreconditionRequired(f"name the version of task {task_id} you read (If-Match or version)")
         if version != row["version"]:

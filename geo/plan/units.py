@@ -1,12 +1,10 @@
-"""Reporting units with their validity, the report deadline, and who may act for a unit."""
+"""Reporting units with their validity and the report deadline (who may act for one: geo.plan.scope)."""
 
 from datetime import date, datetime, time, timedelta, timezone
 
 import asyncpg
 
-from geo.errors import Forbidden, InvalidParameter, NotFound
-from geo.plan.actor import Actor, Role
-from geo.plan.scope import is_planning, require_login
+from geo.errors import InvalidParameter, NotFound
 
 VIETNAM_TIME = timezone(timedelta(hours=7))
 # Plan 56/KH-UBND §V.1: units report before 20 October; the Department consolidates before 31 October.
@@ -68,29 +66,3 @@ async def get_unit(conn: asyncpg.Connection, unit_id: str) -> dict:
     if unit is None:
         raise NotFound(f"reporting unit {unit_id!r} does not exist (see /api/reporting-units)")
     return unit
-
-
-def require_planner(actor: Actor, what: str) -> None:
-    """403 unless the actor is a planner (or admin)."""
-    require_login(actor)
-    if not is_planning(actor):
-        raise Forbidden(f"{what} needs the planner role; {actor.username} is {actor.role.value}")
-
-
-def require_unit(actor: Actor, unit_id: str, what: str, planner_too: bool = False) -> None:
-    """403 unless the actor is an officer of ``unit_id`` (or, when ``planner_too``, a planner)."""
-    require_login(actor)
-    if planner_too and is_planning(actor):
-        return
-    if actor.role is Role.officer and unit_id in actor.units:
-        return
-    raise Forbidden(
-        f"{what} needs an officer of unit {unit_id}"
-        + (" or a planner" if planner_too else "")
-        + f"; {actor.username} ({actor.role.value}) acts for {', '.join(actor.units) or 'no unit'}"
-    )
-
-
-def may_read_unit(actor: Actor, unit_id: str) -> bool:
-    """Planners and admins read every unit's report; an officer only their own units'."""
-    return is_planning(actor) or (actor.role is Role.officer and unit_id in actor.units)

@@ -237,3 +237,35 @@ def test_cookie_writes_need_the_csrf_token(client, accounts):
     )
     assert right.status_code == 200, right.text
     client.cookies.clear()
+
+
+def test_editable_projects_is_the_per_project_rule_in_one_query(accounts):
+    """/api/auth/me's one statement gives what the per-project scope rule gives, actor by actor."""
+    from geo.plan.actor import Actor, Role
+    from geo.plan.scope import editable_projects, project_scope_missing, project_units
+
+    unit_2025 = accounts.sql("SELECT new_code FROM admin_crosswalk WHERE old_code = '02176'")[0]["new_code"]
+    actors = [
+        Actor("na_ri", Role.officer, ("066",)),
+        Actor("sct", Role.officer, ("SCT",)),
+        Actor("unit_2025", Role.officer, (unit_2025,)),
+        Actor("several", Role.officer, ("061", "SKHDT", unit_2025)),
+        Actor("nobody", Role.officer, ("STP",)),
+    ]
+
+    async def both(conn):
+        ids = await conn.fetchval("SELECT array_agg(project_id ORDER BY project_id) FROM project")
+        units = [await project_units(conn, pid) for pid in ids]
+        return [
+            (
+                await editable_projects(conn, a),
+                [u["project_id"] for u in units if not project_scope_missing(a, u)],
+            )
+            for a in actors
+        ]
+
+    results = accounts.run(both)
+    for actor, (one_query, per_project) in zip(actors, results, strict=True):
+        assert one_query == per_project, actor.units
+    assert results[0][0] and results[2][0] and results[4][0] == []
+    assert len(results[3][0]) > len(results[2][0])
