@@ -1,13 +1,16 @@
 """Import vector files (GeoJSON, GeoPackage, Shapefile, File GDB packages) into sheet layers."""
 
 import re
+import tempfile
 import time
 import unicodedata
 import zipfile
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from zlib import error as zlib_error
 
 import numpy as np
 import orjson
@@ -237,12 +240,20 @@ def fold_keep_case(value: str) -> str:
 
 
 class ImportSettings(BaseSettings):
-    """Limits on what an archive may expand to (zip bombs are refused before GDAL opens them)."""
+    """Limits on what an archive may expand to (zip bombs), and the importer's batch size."""
 
     model_config = SettingsConfigDict(env_prefix="PLANVIEW_", extra="ignore")
 
     import_max_expanded_mb: int = 1024
     import_max_members: int = 1000
+    # deflate cannot pass ~1030:1; real layers (DBF padding included) stay far below this
+    import_max_ratio: int = 200
+
+
+# a member smaller than this is never refused for its ratio: a tiny file cannot hurt
+RATIO_CHECK_FROM_BYTES = 1024 * 1024
+EXTRACT_BLOCK = 1024 * 1024
+MB = 1024 * 1024
 
 
 def check_archive(label: str, members: list[zipfile.ZipInfo], settings: ImportSettings) -> None:
@@ -253,15 +264,63 @@ def check_archive(label: str, members: list[zipfile.ZipInfo], settings: ImportSe
             "(PLANVIEW_IMPORT_MAX_MEMBERS)"
         )
     expanded = sum(m.file_size for m in members)
-    if expanded > settings.import_max_expanded_mb * 1024 * 1024:
+    if expanded > settings.import_max_expanded_mb * MB:
         raise ImportError_(
-            f"{label} expands to {expanded / 1024 / 1024:,.0f} MB; the limit is "
+            f"{label} expands to {expanded / MB:,.0f} MB; the limit is "
             f"{settings.import_max_expanded_mb:,} MB (PLANVIEW_IMPORT_MAX_EXPANDED_MB)"
         )
     for m in members:
         parts = m.filename.replace("\\", "/").split("/")
         if m.filename.startswith(("/", "\\")) or ".." in parts or ":" in parts[0]:
             raise ImportError_(f"{label}: member {m.filename!r} points outside the archive; refused")
+
+
+def extract_archive(
+    label: str,
+    archive: zipfile.ZipFile,
+    members: list[zipfile.ZipInfo],
+    folder: Path,
+    settings: ImportSettings,
+) -> None:
+    """Extract checked members into ``folder``, counting the bytes really written (not the declared ones).
+
+    Stops past the expanded-size limit or past the ratio limit of one member, and refuses an archive
+    whose content does not match its headers (Python's zipfile stops at the declared size and checks
+    the CRC), so a zip that lies about its sizes is caught before GDAL reads anything.
+    """
+    limit = settings.import_max_expanded_mb * MB
+    total = 0
+    for member in members:
+        if member.is_dir():
+            continue
+        target = folder / member.filename.replace("\\", "/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        written = 0
+        try:
+            with archive.open(member) as source, target.open("wb") as out:
+                while block := source.read(EXTRACT_BLOCK):
+                    written += len(block)
+                    total += len(block)
+                    if total > limit:
+                        raise ImportError_(
+                            f"{label} expands to more than {settings.import_max_expanded_mb:,} MB once read "
+                            f"(its headers declared {sum(m.file_size for m in members) / MB:,.0f} MB); "
+                            "the limit is PLANVIEW_IMPORT_MAX_EXPANDED_MB"
+                        )
+                    ratio = written / max(member.compress_size, 1)
+                    if written >= RATIO_CHECK_FROM_BYTES and ratio > settings.import_max_ratio:
+                        raise ImportError_(
+                            f"{label}: member {member.filename!r} expands more than "
+                            f"{settings.import_max_ratio} times its compressed size "
+                            f"({member.compress_size:,} bytes → over {written:,}); "
+                            "the limit is PLANVIEW_IMPORT_MAX_RATIO"
+                        )
+                    out.write(block)
+        except (zipfile.BadZipFile, EOFError, zlib_error, NotImplementedError) as exc:
+            raise ImportError_(
+                f"{label}: member {member.filename!r} does not match what the archive declares "
+                f"({exc}); refused"
+            ) from exc
 
 
 @dataclass
@@ -271,7 +330,8 @@ class _Dataset:
     is_package: bool
 
 
-def _locate(file: Path) -> _Dataset:
+def _locate(file: Path, cleanup: ExitStack) -> _Dataset:
+    """What GDAL opens for ``file``; a zip is checked and extracted into a folder ``cleanup`` removes."""
     file = Path(file)
     if not file.exists():
         raise ImportError_(f"{file}: no such file or folder")
@@ -281,14 +341,17 @@ def _locate(file: Path) -> _Dataset:
         raise ImportError_(f"{file} is a folder but not a File Geodatabase (.gdb)")
     if file.suffix.lower() != ".zip":
         return _Dataset(str(file.resolve()), file.name, False)
+    settings = ImportSettings()
     try:
         with zipfile.ZipFile(file) as archive:
             members = archive.infolist()
+            check_archive(file.name, members, settings)
+            extracted = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="planview-import-")))
+            extract_archive(file.name, archive, members, extracted, settings)
     except zipfile.BadZipFile as exc:
         raise ImportError_(f"{file.name} is not a readable zip archive: {exc}") from exc
-    check_archive(file.name, members, ImportSettings())
     names = [m.filename for m in members]
-    base = f"/vsizip/{file.resolve()}"
+    base = str(extracted)
     gdbs = sorted({n[: n.lower().index(".gdb/") + 4] for n in names if ".gdb/" in n.lower()})
     if len(gdbs) == 1:
         return _Dataset(f"{base}/{gdbs[0]}", f"{file.name}/{gdbs[0]}", True)
@@ -986,110 +1049,122 @@ def import_any(
     layers that cannot be decided, or for ``source_layer`` alone when that is given.
     """
     started = time.perf_counter()
-    dataset = _locate(Path(file))
-    available = _list_layers(dataset)
-    if source_layer is not None and source_layer not in available:
-        raise ImportError_(
-            f"{dataset.label} has no layer {source_layer!r}; its layers: {', '.join(available)}"
-        )
-    prepared: list[_PreparedLayer] = []
-    skipped: list[SkippedLayer] = []
-    try:
-        with engine.begin() as conn:
-            landuse = _landuse_names(conn)
-            envelope = _envelope(conn)
-            common = dict(crs_option=crs, landuse=landuse, envelope=envelope, console=console)
-            if dataset.is_package:
-                themes = _package_themes(dataset)
-                valid = set(_sheet_ids(conn))
-                for layer in [source_layer] if source_layer else available:
-                    target, why = decide_sheet(layer, themes.get(layer), _sample_feature_ids(dataset, layer))
-                    if sheet_id and (source_layer or target is None):
-                        target, why = _require_sheet(conn, sheet_id), "--sheet"
-                    if target is None:
-                        skipped.append(SkippedLayer(layer, why))
-                        continue
-                    if target not in valid:
-                        skipped.append(
-                            SkippedLayer(layer, f"{why} → sheet {target}, which is not in the catalog")
-                        )
-                        continue
-                    key = layer_key if (source_layer and layer_key) else snake_case(layer)
-                    prepared.append(
-                        _prepare(
-                            conn,
-                            dataset,
-                            layer,
-                            layer_key=key,
-                            sheet_id=target,
-                            title=title if source_layer else layer,
-                            **common,
-                        )
-                    )
-                if not prepared:
-                    reasons = "; ".join(f"{s.layer}: {s.reason}" for s in skipped) or "it has no layers"
-                    raise ImportError_(f"nothing imported from {dataset.label}: {reasons}")
-            else:
-                if source_layer is None and len(available) > 1:
-                    raise ImportError_(
-                        f"{dataset.label} holds several layers ({', '.join(available)}); "
-                        "choose one with --source-layer"
-                    )
-                layer = source_layer or (available[0] if available else None)
-                target = _require_sheet(conn, sheet_id)
-                key = layer_key or snake_case(Path(file).stem)
-                prepared.append(
-                    _prepare(conn, dataset, layer, layer_key=key, sheet_id=target, title=title, **common)
-                )
-            for item in prepared:
-                _write_layer(
-                    conn, item, replace=replace, is_synthetic=is_synthetic, landuse=landuse, console=console
-                )
-                item.rows = []  # free the rows before the next layer
-            # Readers never wait on an import's heavy part: the staging tables were filled, indexed and
-            # analysed above, big layers' tiles are rendered from them here, before any lock on a live table
-            for item in prepared:
-                table = layer_table_name(item.result.layer_key)
-                refresh_stored_tiles(conn, item.result.layer_key, table=f"_staging_{table}")
-            keys = ", ".join(p.result.layer_key for p in prepared)
-            version = bump(conn, (Area.catalog, Area.plan_layers), f"import {dataset.label} → {keys}"[:500])
-            record_audit_sync(
-                conn,
-                actor,
-                "layer.import",
-                "layer",
-                keys,
-                None,
-                {
-                    "file": dataset.label,
-                    "layers": {p.result.layer_key: p.result.sheet_id for p in prepared},
-                    "replace": replace,
-                    "data_version": version,
-                },
+    # an archive is extracted (bounded) into a temporary folder, removed when the import ends
+    with ExitStack() as cleanup:
+        dataset = _locate(Path(file), cleanup)
+        available = _list_layers(dataset)
+        if source_layer is not None and source_layer not in available:
+            raise ImportError_(
+                f"{dataset.label} has no layer {source_layer!r}; its layers: {', '.join(available)}"
             )
-            label_stored_tiles(conn, [p.result.layer_key for p in prepared], version)
-            # the live tables are swapped last: a rename whose lock is held until the commit
-            for item in prepared:
-                table = layer_table_name(item.result.layer_key)
-                swap_layer_table(conn, f"_staging_{table}", table)
-            # the stored screening follows its inputs here: a constraint layer's pieces are rebuilt and
-            # the projects re-screened when a rule reads the layer (reads never screen); while it runs the
-            # swapped layer's readers wait (only when a rule reads that layer)
-            screen_all(conn)
-    except ImportError_:
-        raise
-    except SwapTimedOut as exc:
-        raise ImportError_(f"import of {dataset.label} was rolled back: {exc}") from exc
-    except Exception as exc:  # a database failure mid-import: the transaction rolled back
-        raise ImportError_(
-            f"import of {dataset.label} failed and was rolled back: {_gdal_message(exc)}"
-        ) from exc
-    result = ImportResult(
-        layers=[p.result for p in prepared],
-        skipped=skipped,
-        data_version=version,
-        seconds=time.perf_counter() - started,
-    )
+        prepared: list[_PreparedLayer] = []
+        skipped: list[SkippedLayer] = []
+        try:
+            with engine.begin() as conn:
+                landuse = _landuse_names(conn)
+                envelope = _envelope(conn)
+                common = dict(crs_option=crs, landuse=landuse, envelope=envelope, console=console)
+                if dataset.is_package:
+                    themes = _package_themes(dataset)
+                    valid = set(_sheet_ids(conn))
+                    for layer in [source_layer] if source_layer else available:
+                        target, why = decide_sheet(
+                            layer, themes.get(layer), _sample_feature_ids(dataset, layer)
+                        )
+                        if sheet_id and (source_layer or target is None):
+                            target, why = _require_sheet(conn, sheet_id), "--sheet"
+                        if target is None:
+                            skipped.append(SkippedLayer(layer, why))
+                            continue
+                        if target not in valid:
+                            skipped.append(
+                                SkippedLayer(layer, f"{why} → sheet {target}, which is not in the catalog")
+                            )
+                            continue
+                        key = layer_key if (source_layer and layer_key) else snake_case(layer)
+                        prepared.append(
+                            _prepare(
+                                conn,
+                                dataset,
+                                layer,
+                                layer_key=key,
+                                sheet_id=target,
+                                title=title if source_layer else layer,
+                                **common,
+                            )
+                        )
+                    if not prepared:
+                        reasons = "; ".join(f"{s.layer}: {s.reason}" for s in skipped) or "it has no layers"
+                        raise ImportError_(f"nothing imported from {dataset.label}: {reasons}")
+                else:
+                    if source_layer is None and len(available) > 1:
+                        raise ImportError_(
+                            f"{dataset.label} holds several layers ({', '.join(available)}); "
+                            "choose one with --source-layer"
+                        )
+                    layer = source_layer or (available[0] if available else None)
+                    target = _require_sheet(conn, sheet_id)
+                    key = layer_key or snake_case(Path(file).stem)
+                    prepared.append(
+                        _prepare(conn, dataset, layer, layer_key=key, sheet_id=target, title=title, **common)
+                    )
+                for item in prepared:
+                    _write_layer(
+                        conn,
+                        item,
+                        replace=replace,
+                        is_synthetic=is_synthetic,
+                        landuse=landuse,
+                        console=console,
+                    )
+                    item.rows = []  # free the rows before the next layer
+                # Readers never wait on an import's heavy part: the staging tables were filled, indexed
+                # and analysed above, big layers' tiles are rendered from them here, before any lock on a
+                # live table
+                for item in prepared:
+                    table = layer_table_name(item.result.layer_key)
+                    refresh_stored_tiles(conn, item.result.layer_key, table=f"_staging_{table}")
+                keys = ", ".join(p.result.layer_key for p in prepared)
+                version = bump(
+                    conn, (Area.catalog, Area.plan_layers), f"import {dataset.label} → {keys}"[:500]
+                )
+                record_audit_sync(
+                    conn,
+                    actor,
+                    "layer.import",
+                    "layer",
+                    keys,
+                    None,
+                    {
+                        "file": dataset.label,
+                        "layers": {p.result.layer_key: p.result.sheet_id for p in prepared},
+                        "replace": replace,
+                        "data_version": version,
+                    },
+                )
+                label_stored_tiles(conn, [p.result.layer_key for p in prepared], version)
+                # the live tables are swapped last: a rename whose lock is held until the commit
+                for item in prepared:
+                    table = layer_table_name(item.result.layer_key)
+                    swap_layer_table(conn, f"_staging_{table}", table)
+                # the stored screening follows its inputs here: a constraint layer's pieces are rebuilt and
+                # the projects re-screened when a rule reads the layer (reads never screen); while it runs the
+                # swapped layer's readers wait (only when a rule reads that layer)
+                screen_all(conn)
+        except ImportError_:
+            raise
+        except SwapTimedOut as exc:
+            raise ImportError_(f"import of {dataset.label} was rolled back: {exc}") from exc
+        except Exception as exc:  # a database failure mid-import: the transaction rolled back
+            raise ImportError_(
+                f"import of {dataset.label} failed and was rolled back: {_gdal_message(exc)}"
+            ) from exc
+        result = ImportResult(
+            layers=[p.result for p in prepared],
+            skipped=skipped,
+            data_version=version,
+            seconds=time.perf_counter() - started,
+        )
     if console is not None:
         print_summary(result, console)
     return result

@@ -61,6 +61,54 @@ def test_too_many_members_are_refused(engine, tmp_path, monkeypatch):
         import_any(engine, path, sheet_id="P8", layer_key="many")
 
 
+def _zip_lying(path, member: str, content: bytes, declared_size: int):
+    """A zip whose local header and central directory both say ``member`` expands to ``declared_size``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(member, content)
+    data = bytearray(buffer.getvalue())
+    struct.pack_into("<I", data, data.find(b"PK\x03\x04") + 22, declared_size)  # local header
+    struct.pack_into("<I", data, data.find(b"PK\x01\x02") + 24, declared_size)  # central directory
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _padded_layer(size: int) -> bytes:
+    """A valid one-feature GeoJSON padded with blanks to ``size`` bytes."""
+    feature = (
+        b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"ten":"a"},'
+        b'"geometry":{"type":"Point","coordinates":[105.8,22.1]}}]}'
+    )
+    return feature + b" " * (size - len(feature))
+
+
+def test_an_archive_whose_headers_lie_about_its_size_is_refused(engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("PLANVIEW_IMPORT_MAX_EXPANDED_MB", "2")
+    path = _zip_lying(tmp_path / "liar.zip", "parcels.geojson", _padded_layer(3 * 1024 * 1024), 1000)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.infolist()[0].file_size == 1000  # what the headers say
+    with pytest.raises(
+        ImportError_, match=r"member 'parcels.geojson' does not match what the archive declares"
+    ):
+        import_any(engine, path, sheet_id="P8", layer_key="liar")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT to_regclass('layers.liar')")).scalar() is None
+
+
+def test_the_real_expanded_size_is_counted_and_the_ratio_bounded(engine, tmp_path, monkeypatch):
+    path = tmp_path / "blank.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("parcels.geojson", _padded_layer(3 * 1024 * 1024))
+    monkeypatch.setenv("PLANVIEW_IMPORT_MAX_RATIO", "50")
+    with pytest.raises(
+        ImportError_, match=r"member 'parcels.geojson' expands more than 50 times its compressed size"
+    ):
+        import_any(engine, path, sheet_id="P8", layer_key="blank")
+    monkeypatch.setenv("PLANVIEW_IMPORT_MAX_RATIO", "5000")  # the same archive within the limits imports
+    result = import_any(engine, path, sheet_id="P8", layer_key="blank")
+    assert result.feature_count == 1
+
+
 @pytest.mark.parametrize("member", ["../outside.geojson", "/etc/parcels.geojson", "a/../../b.geojson"])
 def test_member_paths_outside_the_archive_are_refused(engine, tmp_path, member):
     path = tmp_path / "escape.zip"
