@@ -26,9 +26,6 @@ from geo.store.text import BIGINT_MAX, check_text, refused_character
 # Query parameters of /items that are not property filters.
 RESERVED_ITEM_PARAMS = {"bbox", "limit", "offset", "properties", "sortby", "f", "bbox-crs", "crs", "datetime"}
 CACHE_CONTROL = "public, max-age=60"
-# Big GeoJSON bodies are gzipped by the route at level 1: the middleware's level 5 costs about half the
-# time of a 1,000-feature page and saves little on repetitive GeoJSON (measured: 29.5 vs 19.8 ms p50).
-FAST_GZIP_ABOVE = 64 * 1024
 
 
 def _storable(value: str) -> str:
@@ -41,7 +38,7 @@ def _storable(value: str) -> str:
 StoredText = Annotated[str, AfterValidator(_storable)]
 
 
-def stored_text_only(request: Request) -> None:
+async def stored_text_only(request: Request) -> None:
     """Refuse (400, naming it) any path or query parameter holding text PostgreSQL cannot store (NUL, …).
 
     An app-wide dependency: it runs before each route's own parameters, so no such text reaches SQL.
@@ -56,18 +53,23 @@ def stored_text_only(request: Request) -> None:
 
 async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
     """A pooled asyncpg connection for one request: the read replica's for GET/HEAD when there is one."""
-    async with pool(request).acquire() as conn:
+    async with request_pool(request).acquire() as conn:
         yield conn
 
 
-def pool(request: Request) -> asyncpg.Pool:
+def request_pool(request: Request) -> asyncpg.Pool:
     """The request's pool: the read pool (a replica, else the primary) for GET/HEAD; the primary otherwise."""
     if request.method in ("GET", "HEAD"):
         return getattr(request.app.state, "read_pool", None) or request.app.state.pool
     return request.app.state.pool
 
 
-def catalog_cache(request: Request) -> CatalogCache:
+async def pool(request: Request) -> asyncpg.Pool:
+    """The request's pool as a dependency (see ``request_pool``)."""
+    return request_pool(request)
+
+
+async def catalog_cache(request: Request) -> CatalogCache:
     """The app's collection registry cache (one per app, refreshed per data area from the pool)."""
     cache = getattr(request.app.state, "catalog_cache", None)
     if cache is None:
@@ -76,7 +78,7 @@ def catalog_cache(request: Request) -> CatalogCache:
     return cache
 
 
-def tile_cache(request: Request) -> TileCache:
+async def tile_cache(request: Request) -> TileCache:
     """The app's cache of recently served tiles (keys carry the data version)."""
     cache = getattr(request.app.state, "tile_cache", None)
     if cache is None:
@@ -137,7 +139,7 @@ def _names(text: str, what: str) -> tuple[str, ...]:
     return names
 
 
-def items_query(
+async def items_query(
     request: Request,
     bbox: str | None = Query(None, description="w,s,e,n in degrees (CRS84)"),
     limit: int | None = Query(None, description="features per page, 1..10000 (default 100)"),
@@ -190,7 +192,7 @@ def items_query(
     )
 
 
-def output_crs(
+async def output_crs(
     crs: str | None = Query(
         None, description="CRS of the geometry returned (default CRS84); one of " + ", ".join(CRS_URIS)
     ),
@@ -209,7 +211,7 @@ def format_parameter(*formats: str, aliases: dict[str, str] | None = None, descr
     accepted = [*formats, *aliases]
     listing = ", ".join(accepted[:-1]) + f" or {accepted[-1]}" if len(accepted) > 1 else accepted[0]
 
-    def parse(
+    async def parse(
         f: str | None = Query(
             None,
             description=description or f"{listing} (default {formats[0]})",

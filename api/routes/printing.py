@@ -20,7 +20,7 @@ Conn = Annotated[asyncpg.Connection, Depends(connection)]
 Cache = Annotated[CatalogCache, Depends(catalog_cache)]
 
 
-def print_query(
+async def print_query(
     sheet: Annotated[str | None, Query(max_length=20, description="map sheet id, e.g. P12")] = None,
     paper: Annotated[str | None, Query(max_length=4, description="A4 or A3")] = None,
     orientation: Annotated[str | None, Query(max_length=10, description="portrait or landscape")] = None,
@@ -51,7 +51,7 @@ def print_query(
 Query_ = Annotated[tuple[PrintRequest, dict], Depends(print_query)]
 
 
-def pdf_renderer(request: Request) -> PdfRenderer:
+async def pdf_renderer(request: Request) -> PdfRenderer:
     """The app's PDF printer (one per app: its semaphore bounds the Chromium processes)."""
     renderer = getattr(request.app.state, "pdf_renderer", None)
     if renderer is None:

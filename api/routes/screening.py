@@ -48,7 +48,7 @@ async def footprint_body(request: Request) -> dict:
     return payload
 
 
-def screen_options(
+async def screen_options(
     payload: Annotated[dict, Depends(footprint_body)],
     sector: Annotated[
         str | None, Query(max_length=80, description="project sector, e.g. công nghiệp")
@@ -139,7 +139,7 @@ async def footprint_conformity_page(
     return HTMLResponse(reports.conformity_page(sheet, lang))
 
 
-def site_filters(
+async def site_filters(
     min_available_ha: Annotated[
         float | None, Query(ge=0, allow_inf_nan=False, description="minimum available area (ha)")
     ] = None,

@@ -78,6 +78,21 @@ def make_engine(settings: DatabaseSettings | None = None) -> Engine:
     return create_engine(settings.sqlalchemy_url, pool_pre_ping=True, future=True)
 
 
+class PooledConnection(asyncpg.Connection):
+    """A pool connection released without asyncpg's reset statement (one round trip per request saved).
+
+    asyncpg sends ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` on every release to
+    undo session state. Planview's pool code keeps none: settings are ``SET LOCAL``, advisory locks are
+    ``pg_advisory_xact_lock``, cursors live in transactions, nothing LISTENs
+    (``tests/geo/test_session_state.py`` checks the code for exceptions). An open transaction is still
+    rolled back on release by asyncpg itself.
+    """
+
+    def get_reset_query(self) -> str:
+        """Nothing to reset (see the class docstring)."""
+        return ""
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # json/jsonb decoded with orjson: the read path never round-trips through the stdlib json.
     for typ in ("json", "jsonb"):
@@ -99,6 +114,7 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        connection_class=PooledConnection,
         max_inactive_connection_lifetime=300,
         timeout=settings.db_connect_timeout,
         command_timeout=settings.db_command_timeout,
