@@ -37,6 +37,7 @@ from geo.serve.features import (
     ItemsQuery,
     StreamProgress,
     check_query,
+    current_items_page,
     item,
     items_csv,
     items_page,
@@ -236,14 +237,22 @@ async def items(
 ) -> Response:
     """A page of features (bbox, property filters, properties, sortby, paging), GeoJSON or CSV."""
     async with db.acquire() as conn:
-        catalog, c = await _collection(conn, cache, collection_id)
-        check_query(c, query)
+        page = None
+        one_page = fmt == "json" and query.limit <= STREAM_ABOVE
+        if one_page and "if-none-match" not in request.headers:
+            # the common case in one round trip: the page and the versions of its ETag together
+            found = await current_items_page(conn, cache, collection_id, query)
+            if found is not None:
+                catalog, c, page = found
+        if page is None:
+            catalog, c = await _collection(conn, cache, collection_id)
+            check_query(c, query)
         etag = etag_for(request, catalog.collections_version([c]))
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Content-Crs": content_crs(query.crs)}
         if cached := not_modified(request, etag):
             return cached
-        if fmt == "json" and query.limit <= STREAM_ABOVE:
-            page = await items_page(conn, c, query)
+        if one_page:
+            page = page or await items_page(conn, c, query)
             head = {"type": "FeatureCollection", "numberReturned": page.number_returned}
             if page.number_matched is not None:
                 head["numberMatched"] = page.number_matched

@@ -475,11 +475,11 @@ async def build_catalog(
 class CatalogCache:
     """The registry, refreshed per data area; readers are never held up by a refresh of contents.
 
-    Each request reads the areas' versions (one tiny query) and gets the snapshot with those
-    versions (its ETags follow them). When an area the snapshot read has moved, one task refreshes
-    only the collections reading it while readers keep the old snapshot; only a change of the layer
-    structure (areas ``catalog``, ``plan_layers``: an import or load, which may drop or add columns)
-    makes readers wait for that one refresh.
+    Each request reads the areas' versions (one tiny query, or inside its own statement and then
+    ``current``) and gets the snapshot with those versions (its ETags follow them). When an area the
+    snapshot read has moved, one task refreshes only the collections reading it while readers keep
+    the old snapshot; only a change of the layer structure (areas ``catalog``, ``plan_layers``: an
+    import or load, which may drop or add columns) makes readers wait for that one refresh.
     """
 
     def __init__(self, exact_count_threshold: int = 50_000, pool: asyncpg.Pool | None = None):
@@ -508,6 +508,33 @@ class CatalogCache:
     def _stale(self, catalog: Catalog, versions: dict[str, int]) -> set[str]:
         return {a for a in CATALOG_AREAS if versions.get(a, 0) > catalog.versions.get(a, 0)}
 
+    def snapshot(self) -> Catalog | None:
+        """The catalog as last built, without asking the database (None before the first build)."""
+        return self._catalog
+
+    def _start_refresh(self) -> None:
+        task = self._refresh
+        if task is None or task.done():
+            task = self._refresh = asyncio.create_task(self._refresh_from_pool())
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    def current(self, versions: dict[str, int]) -> Catalog | None:
+        """The snapshot under ``versions`` (read by the caller in the same statement as its data) when
+        its layer structure is still current; None when the caller must go through ``get``.
+
+        Contents that moved start the same background refresh as ``get``; a structure change never
+        passes here, so a query built from the snapshot read columns that exist.
+        """
+        catalog = self._catalog
+        if catalog is None or self.pool is None:
+            return None
+        changed = self._stale(catalog, versions)
+        if changed & STRUCTURE_AREAS:
+            return None
+        if changed:
+            self._start_refresh()
+        return Catalog(max(versions.values(), default=0), catalog.collections, versions)
+
     async def get(self, conn: asyncpg.Connection) -> Catalog:
         """The catalog with the database's current area versions (see the class docstring)."""
         versions = await area_versions(conn)
@@ -525,13 +552,10 @@ class CatalogCache:
                     changed = self._stale(self._catalog, versions)
                     catalog = await self._build(conn) if changed else self._catalog
                 break
-            task = self._refresh
-            if task is None or task.done():
-                task = self._refresh = asyncio.create_task(self._refresh_from_pool())
-                task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._start_refresh()
             if not changed & STRUCTURE_AREAS:
                 break  # contents only: the old snapshot serves while the task refreshes
-            await asyncio.shield(task)
+            await asyncio.shield(self._refresh)
             catalog = self._catalog
         return Catalog(max(versions.values(), default=0), catalog.collections, versions)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from geo.errors import InvalidParameter, NotFound
-from geo.serve.catalog import Collection
+from geo.serve.catalog import Catalog, CatalogCache, Collection
 from geo.serve.crs import CRS84, OutputCrs, geometry_sql
 from geo.store.cells import safe_cell
 
@@ -40,6 +40,7 @@ class ItemsPage:
     number_returned: int
     has_more: bool
     number_matched: int | None
+    versions: dict[str, int] | None = None  # the data areas' versions, read in the same statement
 
 
 def check_query(collection: Collection, query: ItemsQuery) -> None:
@@ -167,8 +168,13 @@ def _order_sql(collection: Collection, query: ItemsQuery) -> str:
     return ", ".join(terms)
 
 
-async def items_page(conn: asyncpg.Connection, collection: Collection, query: ItemsQuery) -> ItemsPage:
-    """One page of features built in a single query; numberMatched only when counting is cheap."""
+async def items_page(
+    conn: asyncpg.Connection, collection: Collection, query: ItemsQuery, with_versions: bool = False
+) -> ItemsPage:
+    """One page of features built in a single query; numberMatched only when counting is cheap.
+
+    ``with_versions``: the data areas' versions come in the same statement (same snapshot as the page).
+    """
     args: list = []
     where = _where_sql(collection, query, args)
     args.extend([query.limit + 1, query.offset, query.limit])
@@ -182,19 +188,53 @@ async def items_page(conn: asyncpg.Connection, collection: Collection, query: It
     if collection.exact_count:
         matched = f"(SELECT count(*) FROM {collection.relation} t WHERE {where})"
     feature = feature_sql(collection, query.properties, query.crs)
+    versions = f"({_VERSIONS_JSON})" if with_versions else "NULL::json"
     sql = (
         f"SELECT {matched} AS matched, count(*) AS n, "
-        f"string_agg({feature}, ',') FILTER (WHERE t._rn <= ${n}) AS features "
+        # as bytea: the page arrives as bytes, never decoded to str and encoded back (0.5 ms at 1,000)
+        f"convert_to(string_agg({feature}, ',') FILTER (WHERE t._rn <= ${n}), 'UTF8') AS features, "
+        f"{versions} AS versions "
         f"FROM (SELECT s.*, row_number() OVER () AS _rn FROM ({source}) s) t"
     )
     row = await conn.fetchrow(sql, *args)
     n_rows = row["n"]
     return ItemsPage(
-        features=(row["features"] or "").encode(),
+        features=row["features"] or b"",
         number_returned=min(n_rows, query.limit),
         has_more=n_rows > query.limit,
         number_matched=row["matched"],
+        versions=row["versions"] if with_versions else None,
     )
+
+
+_VERSIONS_JSON = "SELECT coalesce(json_object_agg(area, version), '{}') FROM data_area_version"
+# A snapshot older than the table: an import swapped in other columns before the versions said so.
+_STRUCTURE_MOVED = (asyncpg.UndefinedColumnError, asyncpg.UndefinedTableError, asyncpg.UndefinedFunctionError)
+
+
+async def current_items_page(
+    conn: asyncpg.Connection, cache: CatalogCache, collection_id: str, query: ItemsQuery
+) -> tuple[Catalog, Collection, ItemsPage] | None:
+    """The page, its collection and the catalog under the versions it was read with, in ONE round trip.
+
+    It builds the query from the cached catalog and reads the areas' versions in the same statement.
+    None when that cannot answer for sure (no catalog yet, an unknown collection or property, the layer
+    structure moved): the caller then asks the catalog first (``CatalogCache.get``), as for every
+    other route.
+    """
+    snapshot = cache.snapshot()
+    collection = snapshot.collections.get(collection_id) if snapshot is not None else None
+    if collection is None:
+        return None
+    try:
+        check_query(collection, query)
+        page = await items_page(conn, collection, query, with_versions=True)
+    except (InvalidParameter, *_STRUCTURE_MOVED):
+        return None
+    catalog = cache.current(page.versions)
+    if catalog is None:
+        return None
+    return catalog, collection, page
 
 
 @dataclass

@@ -79,3 +79,82 @@ def test_the_gzip_stream_is_standard_gzip(client):
             wire = b"".join(r.iter_raw())
     assert r.headers["content-encoding"] == "gzip"
     assert orjson.loads(gzip.decompress(wire))["type"] == "FeatureCollection"
+
+
+def _layer(engine, name: str, rows: int) -> None:
+    from sqlalchemy import text
+
+    from geo.store.tables import create_layer_table, finish_layer_table
+    from geo.store.versions import Area, bump
+
+    with engine.begin() as conn:
+        create_layer_table(conn, name)
+        conn.execute(
+            text(
+                f"INSERT INTO layers.{name} (name, landuse_code, properties, source, geom) "
+                "SELECT 'lot ' || i, 'LUC', '{}', 'test', ST_SetSRID(ST_MakePoint(105.8 + i * 0.001, 22.1), "
+                f"4326) FROM generate_series(1, {rows}) i"
+            )
+        )
+        finish_layer_table(conn, name)
+        sheet = conn.execute(text("SELECT sheet_id FROM map_sheet ORDER BY number LIMIT 1")).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO sheet_layer (layer_key, sheet_id, title_vi, title_en, geometry_type, "
+                "table_name) "
+                "VALUES (:k, :s, 'Lớp thử', 'Test layer', 'point', :k)"
+            ),
+            {"k": name, "s": sheet},
+        )
+        bump(conn, (Area.catalog, Area.plan_layers), "test: new layer")
+
+
+def test_a_page_follows_every_kind_of_write_at_once(client, engine):
+    # pages are read together with the versions of their ETag (one round trip, from the cached
+    # catalog); whatever the write, the next page shows it
+    from sqlalchemy import text
+
+    from geo.store.versions import Area, bump
+
+    _layer(engine, "rp_lots", 3)
+    url = "/api/collections/rp_lots/items"
+    first, second = client.get(url), client.get(url)
+    assert first.status_code == second.status_code == 200
+    assert first.headers["etag"] == second.headers["etag"] and first.content == second.content
+
+    # contents of an area the catalog only refreshes in the background
+    districts = "/api/collections/districts/items?limit=20"
+    before = client.get(districts)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE admin_unit SET name = 'Ba Bể (đổi)' WHERE code = '061' AND level = 'district'")
+        )
+        bump(conn, Area.admin_units, "test: rename")
+    after = client.get(districts)
+    assert after.headers["etag"] != before.headers["etag"]
+    assert "Ba Bể (đổi)" in [f["properties"]["name"] for f in after.json()["features"]]
+
+    # a new column: shown and filterable at once
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE layers.rp_lots ADD COLUMN lot_note text DEFAULT 'mới'"))
+        bump(conn, Area.plan_layers, "test: a column more")
+    added = client.get(url)
+    assert added.headers["etag"] != second.headers["etag"]
+    assert {f["properties"]["lot_note"] for f in added.json()["features"]} == {"mới"}
+    assert client.get(url + "?lot_note=mới").json()["numberReturned"] == 3
+
+    # a column dropped under the cached catalog (the statement built from it names the column)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE layers.rp_lots DROP COLUMN landuse_name"))
+        bump(conn, Area.plan_layers, "test: a column less")
+    dropped = client.get(url)
+    assert dropped.status_code == 200, dropped.text
+    assert "landuse_name" not in dropped.json()["features"][0]["properties"]
+    assert client.get(url + "?landuse_name=x").status_code == 400
+
+
+def test_an_unknown_collection_or_property_is_still_named(client):
+    missing = client.get("/api/collections/no_such_layer/items")
+    assert missing.status_code == 404 and "no_such_layer" in missing.json()["description"]
+    unknown = client.get("/api/collections/districts/items?colour=red")
+    assert unknown.status_code == 400 and "colour" in unknown.json()["description"]

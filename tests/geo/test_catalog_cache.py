@@ -59,3 +59,32 @@ def test_a_project_edit_refreshes_only_the_project_collections_without_holding_r
             await pool.close()
 
     asyncio.run(scenario())
+
+
+def test_current_serves_the_snapshot_under_new_contents_and_refuses_a_new_structure(database_url):
+    from geo.store.versions import area_versions
+
+    async def scenario():
+        pool = await asyncpg.create_pool(database_url, min_size=2, max_size=3)
+        cache = CatalogCache(pool=pool)
+        try:
+            assert cache.snapshot() is None and cache.current({}) is None
+            async with pool.acquire() as conn:
+                first = await cache.get(conn)
+                assert cache.current(await area_versions(conn)).collections is first.collections
+                builds = cache.refreshes
+                await _bump(conn, ["zones"], "test: a zone's contents")
+                moved = cache.current(await area_versions(conn))
+                # the old snapshot at once, under the new versions; a refresh started behind it
+                assert moved.collections is first.collections
+                assert moved.versions["zones"] > first.versions.get("zones", 0)
+                await asyncio.wait_for(cache._refresh, 10)
+                assert cache.refreshes == builds + 1
+                await _bump(conn, ["plan_layers"], "test: a layer's columns")
+                assert cache.current(await area_versions(conn)) is None  # the caller asks get()
+                after = await cache.get(conn)
+                assert cache.current(await area_versions(conn)).versions == after.versions
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
