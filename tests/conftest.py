@@ -1,11 +1,12 @@
 """Session-wide fixtures: one throwaway PostGIS cluster, a template database with the shipped data."""
 
 import os
+import random
 import shutil
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -14,22 +15,17 @@ from sqlalchemy import Engine
 
 from geo.store import embedded_pg
 from geo.store.settings import DatabaseSettings, database_settings
+from tests.servers import free_port
 
 TEMPLATE_DB = "planview_template"
 OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[embedded_pg.Cluster]:
     """A PostgreSQL + PostGIS cluster of our own, started for this test session only."""
     workdir = Path(tempfile.mkdtemp(prefix="planview-test-", dir="/tmp"))
-    cluster = embedded_pg.Cluster(data_dir=workdir / "data", port=_free_port())
+    cluster = embedded_pg.Cluster(data_dir=workdir / "data", port=free_port())
     embedded_pg.start(cluster, fast=True)
     try:
         yield cluster
@@ -87,20 +83,37 @@ def template_database(pg_cluster) -> str:
     return TEMPLATE_DB
 
 
+@contextmanager
+def database_copy(cluster: embedded_pg.Cluster, template: str) -> Iterator[str]:
+    """A fresh copy of ``template``, set as PLANVIEW_DATABASE_URL while it lasts; dropped afterwards."""
+    name = create_database(cluster, template)
+    url = cluster.url(name)
+    previous = os.environ.get("PLANVIEW_DATABASE_URL")
+    use_database(url)
+    try:
+        yield url
+    finally:
+        if previous is None:
+            os.environ.pop("PLANVIEW_DATABASE_URL", None)
+        else:
+            os.environ["PLANVIEW_DATABASE_URL"] = previous
+        database_settings.cache_clear()
+        drop_database(cluster, name)
+
+
 @pytest.fixture(scope="module")
 def database_url(pg_cluster, template_database) -> Iterator[str]:
     """A fresh copy of the loaded database for one test module, set as PLANVIEW_DATABASE_URL."""
-    name = create_database(pg_cluster, template_database)
-    url = pg_cluster.url(name)
-    previous = os.environ.get("PLANVIEW_DATABASE_URL")
-    use_database(url)
-    yield url
-    if previous is None:
-        os.environ.pop("PLANVIEW_DATABASE_URL", None)
-    else:
-        os.environ["PLANVIEW_DATABASE_URL"] = previous
-    database_settings.cache_clear()
-    drop_database(pg_cluster, name)
+    with database_copy(pg_cluster, template_database) as url:
+        yield url
+
+
+@pytest.fixture
+def own_database_url(pg_cluster, template_database) -> Iterator[str]:
+    """A fresh copy of the loaded database for one test (tests that change shared data: no test sees
+    another's changes, whatever the order they run in), set as PLANVIEW_DATABASE_URL."""
+    with database_copy(pg_cluster, template_database) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +139,50 @@ def output_dir() -> Path:
     """Where tests leave artefacts a person may look at (screenshots, reports)."""
     OUTPUT_DIR.mkdir(exist_ok=True)
     return OUTPUT_DIR
+
+
+def pytest_addoption(parser) -> None:
+    """``--order=reverse|shuffle`` runs the tests in another order, to find tests that lean on others."""
+    group = parser.getgroup("planview")
+    group.addoption(
+        "--order",
+        choices=("file", "reverse", "shuffle"),
+        default="file",
+        help="file order (default), reversed, or shuffled (modules and the tests in each; --order-seed)",
+    )
+    group.addoption("--order-seed", type=int, default=None, help="seed of --order=shuffle (default: random)")
+
+
+def pytest_configure(config) -> None:
+    """Quiet app logs (warnings and errors only; tests that read the access log ask for INFO, and
+    servers in their own process keep their log to themselves, tests/servers.py); the shuffle's seed."""
+    os.environ.setdefault("PLANVIEW_LOG_LEVEL", "WARNING")
+    if config.getoption("order") == "shuffle" and config.getoption("order_seed") is None:
+        config.option.order_seed = random.randrange(1_000_000)
+
+
+def pytest_report_header(config) -> str | None:
+    """Say which order the tests run in."""
+    order = config.getoption("order")
+    if order == "shuffle":
+        return f"test order: shuffle, --order-seed={config.getoption('order_seed')}"
+    return None if order == "file" else f"test order: {order}"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Reverse or shuffle the collected tests; a module's tests stay together (one module database)."""
+    order = config.getoption("order")
+    if order == "file":
+        return
+    modules: dict[str, list] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    groups = list(modules.values())
+    if order == "reverse":
+        groups = [group[::-1] for group in groups[::-1]]
+    else:
+        shuffler = random.Random(config.getoption("order_seed"))
+        shuffler.shuffle(groups)
+        for group in groups:
+            shuffler.shuffle(group)
+    items[:] = [item for group in groups for item in group]

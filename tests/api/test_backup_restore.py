@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from cli.main import app
 from geo.store.settings import database_settings
 from tests.conftest import create_database, drop_database
-from tests.servers import uvicorn_process
+from tests.servers import planview_server
 
 
 def _planview(monkeypatch, url: str, *args: str):
@@ -53,7 +53,8 @@ def test_backup_restores_into_an_empty_database_and_serves_the_same(
     assert "counts and data version match the backup" in " ".join(done.output.split())
     assert _srid_9213(restored_url) == _srid_9213(database_url) and _srid_9213(restored_url)[1]
 
-    with uvicorn_process(restored_url) as base:
+    with planview_server(restored_url) as server:
+        base = server.url
         for path in ("/api/collections/zones/items?limit=5", "/api/sheets"):
             original, copy = client.get(path), httpx.get(base + path)
             assert copy.status_code == original.status_code == 200

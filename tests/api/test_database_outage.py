@@ -6,8 +6,6 @@ The module runs its own cluster (not the session's) and a real ``planview serve`
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -21,7 +19,8 @@ import pytest
 
 from geo.store import embedded_pg
 from geo.store.settings import DatabaseSettings
-from tests.conftest import _free_port, migrate_to_head
+from tests.conftest import migrate_to_head
+from tests.servers import ServerProcess, free_port, planview_server
 
 URLS = (
     "/healthz",
@@ -31,7 +30,6 @@ URLS = (
     "/api/projects/PRJ-01",
 )
 CLIENTS = 4
-SERVER_LOG: list[str] = []  # the server's JSON log lines, to show what went wrong
 WITHIN_S = 2.0
 
 
@@ -105,7 +103,7 @@ class Traffic:
 @pytest.fixture(scope="module")
 def own_cluster() -> Iterator[embedded_pg.Cluster]:
     workdir = Path(tempfile.mkdtemp(prefix="planview-outage-", dir="/tmp"))
-    cluster = embedded_pg.Cluster(data_dir=workdir / "data", port=_free_port())
+    cluster = embedded_pg.Cluster(data_dir=workdir / "data", port=free_port())
     embedded_pg.start(cluster, fast=True)
     try:
         yield cluster
@@ -115,7 +113,7 @@ def own_cluster() -> Iterator[embedded_pg.Cluster]:
 
 
 @pytest.fixture(scope="module")
-def server(own_cluster) -> Iterator[str]:
+def server(own_cluster) -> Iterator[ServerProcess]:
     from geo.ingest.load import load_all
     from geo.store.database import make_engine
 
@@ -127,31 +125,9 @@ def server(own_cluster) -> Iterator[str]:
     load_all(engine)
     engine.dispose()
 
-    port = _free_port()
-    env = dict(os.environ, PLANVIEW_DATABASE_URL=url, PLANVIEW_PORT=str(port), PLANVIEW_LOG_LEVEL="INFO")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("planview")), "serve"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    # the server says when it is ready (uvicorn's startup line, through our JSON logger)
-    ready = False
-    for line in process.stderr:
-        SERVER_LOG.append(line)
-        if "Application startup complete" in line:
-            ready = True
-            break
-    assert ready, f"planview serve did not start: {''.join(SERVER_LOG)[-3000:]}"
-    drain = threading.Thread(target=lambda: SERVER_LOG.extend(process.stderr), daemon=True)
-    drain.start()
-    yield f"http://127.0.0.1:{port}"
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    # `planview serve`, as an operator starts it; its JSON log is kept to show what went wrong
+    with planview_server(url, serve=True) as running:
+        yield running
 
 
 def _postmaster_pid(cluster: embedded_pg.Cluster) -> int:
@@ -172,7 +148,7 @@ def _restart(cluster: embedded_pg.Cluster, timeout: float = 60) -> None:
 
 
 def test_a_killed_database_gives_503_json_with_retry_after_and_the_server_recovers(server, own_cluster):
-    with Traffic(server) as traffic:
+    with Traffic(server.url) as traffic:
         traffic.wait_for(lambda a: sum(x.status == 200 for x in a) >= 2 * len(URLS), 60, "traffic flowing")
         assert {a.status for a in traffic.answers} == {200}, "all is well before the outage"
 
@@ -186,7 +162,7 @@ def test_a_killed_database_gives_503_json_with_retry_after_and_the_server_recove
             30,
             "503s during the outage",
         )
-        health = httpx.get(f"{server}/healthz", timeout=10)
+        health = httpx.get(f"{server.url}/healthz", timeout=10)
         restarted_at = time.monotonic()
         _restart(own_cluster)
         back_at = time.monotonic()
@@ -208,7 +184,7 @@ def test_a_killed_database_gives_503_json_with_retry_after_and_the_server_recove
     )
     for answer in during:
         # a request already inside the database when it died may still have finished; all others 503
-        errors = [line for line in SERVER_LOG if '"planview.error"' in line]
+        errors = server.errors()
         assert answer.status in (200, 503), (answer.url, answer.status, answer.body[:200], errors[:2])
         assert answer.seconds < WITHIN_S, (answer.url, answer.seconds)
         if answer.status == 503:
@@ -225,5 +201,5 @@ def test_a_killed_database_gives_503_json_with_retry_after_and_the_server_recove
     assert health.json()["status"] == "unavailable"
     assert health.json()["database"]  # the database's error, e.g. "Connect call failed"
 
-    after = httpx.get(f"{server}/healthz", timeout=10)
+    after = httpx.get(f"{server.url}/healthz", timeout=10)
     assert after.status_code == 200 and after.json()["status"] == "ok"

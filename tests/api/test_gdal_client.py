@@ -4,16 +4,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
 
-from geo.store.settings import REPO_ROOT
+from tests.servers import planview_server
 
 pytestmark = [
     pytest.mark.gdal,
@@ -21,49 +18,11 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(database_url) -> Iterator[str]:
-    """A uvicorn serving planview on the module's database, on a free port of 127.0.0.1."""
-    port = _free_port()
-    env = {**os.environ, "PLANVIEW_DATABASE_URL": database_url}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "api.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        # the server says when it is ready (uvicorn's startup line, through planview's JSON logger)
-        log = []
-        for line in process.stderr:
-            log.append(line)
-            if "Application startup complete" in line:
-                break
-        else:
-            pytest.fail(f"uvicorn exited: {''.join(log)[-2000:]}")
-        threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
-        yield f"{base}/api"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    """A server of its own on the module's database; yields its OGC API landing page."""
+    with planview_server(database_url) as running:
+        yield f"{running.url}/api"
 
 
 def gdal(*args: str) -> str:

@@ -1,6 +1,7 @@
 """Request ids, JSON log lines, the access log, and JSON bodies for errors nobody foresaw."""
 
 import json
+import os
 
 import pytest
 from fastapi import Request
@@ -9,9 +10,23 @@ from fastapi.testclient import TestClient
 
 @pytest.fixture(scope="module")
 def app_client(database_url):
+    """The app as `planview serve` runs it by default (PLANVIEW_LOG_LEVEL=INFO: one access line per
+    request); the rest of the suite runs at WARNING, quietly. Back to the suite's level afterwards."""
+    from api.logs import configure_logging
     from api.main import create_app
+    from api.settings import api_settings
 
-    app = create_app()
+    suite_level = os.environ.get("PLANVIEW_LOG_LEVEL")
+    os.environ["PLANVIEW_LOG_LEVEL"] = "INFO"
+    api_settings.cache_clear()
+    try:
+        app = create_app()
+    finally:
+        if suite_level is None:
+            os.environ.pop("PLANVIEW_LOG_LEVEL")
+        else:
+            os.environ["PLANVIEW_LOG_LEVEL"] = suite_level
+        api_settings.cache_clear()
 
     async def explode(request: Request):
         raise RuntimeError(f"boom in {request.state.request_id}")
@@ -23,6 +38,7 @@ def app_client(database_url):
     app.add_api_route("/test/request-id", request_id)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
+    configure_logging(api_settings().log_level)
 
 
 def _log_lines(text: str) -> list[dict]:
@@ -107,3 +123,18 @@ def test_the_log_level_setting_is_checked(monkeypatch):
     monkeypatch.setenv("PLANVIEW_LOG_LEVEL", "chatty")
     with pytest.raises(ValidationError, match="PLANVIEW_LOG_LEVEL"):
         APISettings()
+
+
+def test_at_warning_there_is_no_access_line_but_errors_are_still_logged(app_client, capsys):
+    from api.logs import configure_logging
+
+    configure_logging("WARNING")  # what the test suite runs at (tests/conftest.py)
+    try:
+        capsys.readouterr()
+        assert app_client.get("/test/request-id", headers={"X-Request-ID": "quiet-1"}).status_code == 200
+        assert _log_lines(capsys.readouterr().err) == []
+        assert app_client.get("/test/explode", headers={"X-Request-ID": "quiet-2"}).status_code == 500
+        entries = _log_lines(capsys.readouterr().err)
+        assert [(e["logger"], e["request_id"]) for e in entries] == [("planview.error", "quiet-2")]
+    finally:
+        configure_logging("INFO")

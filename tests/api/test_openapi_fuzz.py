@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.servers import uvicorn_process
+from tests.servers import planview_server
 
 CHECKS = (
     "not_a_server_error",
@@ -29,8 +29,8 @@ SEED = os.environ.get("PLANVIEW_FUZZ_SEED", "20261201")
 @pytest.fixture(scope="module")
 def server(database_url):
     """planview on the module's database in a uvicorn of its own."""
-    with uvicorn_process(database_url) as base:
-        yield base
+    with planview_server(database_url) as running:
+        yield running.url
 
 
 def test_every_operation_survives_generated_requests(server, tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from geo.store import embedded_pg
 from geo.store.backup import backup, restore
 from geo.store.settings import database_settings
-from tests.servers import free_port, uvicorn_process
+from tests.servers import free_port, planview_server
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,8 @@ def _status(base: str, status: str, note: str, url: str) -> httpx.Response:
 
 def test_a_write_through_one_process_is_seen_by_the_other(external_url):
     items = "/api/collections/projects/items?limit=50"
-    with uvicorn_process(external_url) as first, uvicorn_process(external_url) as second:
+    with planview_server(external_url) as one, planview_server(external_url) as two:
+        first, second = one.url, two.url
         before = httpx.get(second + items).headers["etag"]
         assert httpx.get(first + items).headers["etag"] == before
         written = _status(first, "under_construction", "qua tiến trình thứ nhất", external_url)
@@ -63,11 +64,12 @@ def test_a_write_through_one_process_is_seen_by_the_other(external_url):
 def test_gets_read_the_read_database_and_writes_go_to_the_primary(database_url, external_url):
     # the "replica" here is the second cluster's copy, which never receives the write: what a GET
     # answers shows which database it read
-    with uvicorn_process(database_url, PLANVIEW_READ_DATABASE_URL=external_url) as base:
+    with planview_server(database_url, PLANVIEW_READ_DATABASE_URL=external_url) as server:
+        base = server.url
         replica_before = httpx.get(f"{base}/api/projects/PRJ-05/history").json()["history"]
         written = _status(base, "suspended", "ghi vào máy chủ chính", database_url)
         assert written.status_code == 200, written.text
         assert written.json()["status"] == "suspended"  # the write's own answer comes from the primary
         assert httpx.get(f"{base}/api/projects/PRJ-05/history").json()["history"] == replica_before
-    with uvicorn_process(database_url) as primary_only:
-        assert httpx.get(f"{primary_only}/api/projects/PRJ-05").json()["status"] == "suspended"
+    with planview_server(database_url) as primary_only:
+        assert httpx.get(f"{primary_only.url}/api/projects/PRJ-05").json()["status"] == "suspended"

@@ -2,10 +2,7 @@
 
 import json
 import os
-import socket
 import subprocess
-import sys
-import threading
 import zipfile
 from collections.abc import Iterator
 
@@ -14,6 +11,7 @@ import pytest
 
 from geo.store.settings import REPO_ROOT
 from tests.conftest import OUTPUT_DIR
+from tests.servers import planview_server
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 SCRIPT = REPO_ROOT / "tests" / "qgis" / "open_project.py"
@@ -34,43 +32,12 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(database_url, tmp_path_factory) -> Iterator[str]:
-    """A uvicorn serving planview on the module's database (QGIS reads the OGC API from it)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PLANVIEW_DATABASE_URL": database_url,
-        "PLANVIEW_DOWNLOAD_DIR": str(tmp_path_factory.mktemp("downloads")),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port)],
-        cwd=REPO_ROOT,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        # the server says when it is ready (uvicorn's startup line, through planview's JSON logger)
-        log = []
-        for line in process.stderr:
-            log.append(line)
-            if "Application startup complete" in line:
-                break
-        else:
-            pytest.fail(f"uvicorn exited: {''.join(log)[-2000:]}")
-        threading.Thread(target=lambda: [None for _ in process.stderr], daemon=True).start()
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    """A server of its own on the module's database (QGIS reads the OGC API from it)."""
+    downloads = str(tmp_path_factory.mktemp("downloads"))
+    with planview_server(database_url, PLANVIEW_DOWNLOAD_DIR=downloads) as running:
+        yield running.url
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,11 @@
 """Conflict screening against hand-built geometries whose answer is known, and on the shipped data."""
 
 import asyncio
+from collections.abc import Iterator
 
 import asyncpg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from geo.analysis import constraints, footprint, rules, screening, steps
 from geo.errors import PayloadTooLarge, Unprocessable
@@ -64,6 +65,34 @@ def add_project(conn, project_id: str, sector: str, districts: list[str], geom_s
     bump(conn, (Area.projects, Area.project_places), f"test project {project_id}")
 
 
+@pytest.fixture
+def database_url(own_database_url) -> str:
+    """Each test screens its own copy of the loaded database: they add layers and projects, so no test
+    may see another's (whatever order they run in)."""
+    return own_database_url
+
+
+@pytest.fixture
+def engine(database_url) -> Iterator[Engine]:
+    """A SQLAlchemy engine on this test's database."""
+    from geo.store.database import make_engine
+    from geo.store.settings import DatabaseSettings
+
+    engine = make_engine(DatabaseSettings(database_url=database_url))
+    yield engine
+    engine.dispose()
+
+
+def add_forest_lake_and_test_a(engine) -> dict:
+    """100 ha of special-use forest (RDD), a lake 60 m east of TEST-A, and TEST-A: a 100 ha industrial
+    footprint overlapping exactly 25 ha (500 m × 500 m) of the forest; screened. Returns the summary."""
+    with engine.begin() as conn:
+        register_layer(conn, "test_landuse", "P8", [("rừng đặc dụng thử", "RDD", square_wkt_sql(0, 0, 1000))])
+        register_layer(conn, "lakes", "P2.e", [("hồ thử", None, square_wkt_sql(1560, 500, 200))])
+        add_project(conn, "TEST-A", "công nghiệp", ["058"], square_wkt_sql(500, 500, 1000))
+    return screening.screen_all(engine)
+
+
 def stored(engine, project_id: str) -> dict[str, list[dict]]:
     with engine.connect() as conn:
         rows = conn.execute(
@@ -85,7 +114,7 @@ def test_an_unloaded_rule_catalog_is_loaded_by_the_first_screening(engine):
     assert summary["active_rules"] + len(summary["inactive_rules"]) == len(codes)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def rules_loaded(engine):
     with engine.begin() as conn:
         count = rules.load_rules(conn)
@@ -111,13 +140,7 @@ def test_rules_without_data_are_listed_inactive_with_why(engine, rules_loaded):
 
 
 def test_known_overlap_distance_severity_and_legal_basis(engine, rules_loaded):
-    with engine.begin() as conn:
-        # 100 ha of special-use forest and a lake 60 m east of the footprint
-        register_layer(conn, "test_landuse", "P8", [("rừng đặc dụng thử", "RDD", square_wkt_sql(0, 0, 1000))])
-        register_layer(conn, "lakes", "P2.e", [("hồ thử", None, square_wkt_sql(1560, 500, 200))])
-        # a 100 ha industrial footprint overlapping exactly 25 ha (500 m × 500 m) of the RDD square
-        add_project(conn, "TEST-A", "công nghiệp", ["058"], square_wkt_sql(500, 500, 1000))
-    summary = screening.screen_all(engine)
+    summary = add_forest_lake_and_test_a(engine)
     assert summary["recomputed"] is True
 
     conflicts = stored(engine, "TEST-A")
@@ -156,6 +179,7 @@ def test_known_overlap_distance_severity_and_legal_basis(engine, rules_loaded):
 
 
 def test_outside_assigned_district_and_project_overlap(engine, rules_loaded):
+    add_forest_lake_and_test_a(engine)
     with engine.begin() as conn:
         # the same place, but assigned to Pác Nặm (060) and overlapping TEST-A by 100 × 1000 m = 10 ha
         add_project(conn, "TEST-B", "du lịch", ["060"], square_wkt_sql(1400, 500, 1000))
@@ -216,6 +240,7 @@ def test_approximate_protected_area_says_so(engine, rules_loaded):
 
 
 def test_reads_never_screen_and_the_write_path_does(engine, database_url, rules_loaded):
+    add_forest_lake_and_test_a(engine)
     screening.screen_all(engine)
     assert screening.screen_all(engine)["recomputed"] is False  # nothing changed → kept
     before = stored(engine, "TEST-A")
@@ -250,6 +275,7 @@ def test_reads_never_screen_and_the_write_path_does(engine, database_url, rules_
 
 
 def test_screen_footprint_reports_and_stores_nothing(engine, rules_loaded):
+    add_forest_lake_and_test_a(engine)
     with engine.connect() as conn:
         footprint = conn.execute(
             text(f"SELECT ST_AsGeoJSON({square_wkt_sql(500, 500, 1000)}, 9)")
@@ -318,6 +344,7 @@ def test_cli_screen_prints_the_conflicts(engine, rules_loaded):
 
     from cli.main import app
 
+    add_forest_lake_and_test_a(engine)
     result = CliRunner().invoke(app, ["screen", "--project", "TEST-A", "--force"])
     assert result.exit_code == 0, result.output
     assert "LU-RDD" in result.output and "block" in result.output

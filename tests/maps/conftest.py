@@ -1,4 +1,4 @@
-"""Browser fixtures: a real uvicorn serving the app on the module's database, Debian's chromium.
+"""Browser fixtures: planview in a server process of its own on the module's database, Debian's chromium.
 
 Use in any tests/maps module::
 
@@ -15,13 +15,13 @@ for a fixed time: ``map_idle(page)`` after anything that moves the map or opens 
 
 import json
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.servers import planview_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -34,12 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 LOCAL_HOSTS = {"127.0.0.1"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # Resolves once the map is at rest: no pan or zoom animation running, no tile layer loading, every
@@ -75,44 +69,11 @@ def move_map(page, lat: float, lon: float, zoom: int) -> None:
     map_idle(page)
 
 
-class _Server:
-    """uvicorn's server that says when it has started (an event, not a poll)."""
-
-    def __init__(self, config):
-        import uvicorn
-
-        class Server(uvicorn.Server):
-            async def startup(inner, sockets=None):
-                await super().startup(sockets=sockets)
-                self.started.set()
-
-        self.started = threading.Event()
-        self.server = Server(config)
-
-    def run(self) -> None:
-        try:
-            self.server.run()
-        finally:
-            self.started.set()  # a failed start must not leave the fixture waiting
-
-
 @pytest.fixture(scope="module")
 def live_server(database_url) -> Iterator[str]:
-    """The planview app under uvicorn on a free loopback port; yields its base URL."""
-    import uvicorn
-
-    from api.main import create_app
-
-    port = _free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
-    server = _Server(config)
-    thread = threading.Thread(target=server.run, name="planview-uvicorn", daemon=True)
-    thread.start()
-    if not server.started.wait(timeout=30) or not server.server.started:
-        raise RuntimeError("uvicorn did not start")
-    yield f"http://127.0.0.1:{port}"
-    server.server.should_exit = True
-    thread.join(timeout=10)
+    """planview on the module's database in a server process of its own; yields its base URL."""
+    with planview_server(database_url) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="session")

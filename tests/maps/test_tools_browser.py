@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import text
 
 from geo.analysis import rules, screening
@@ -155,13 +156,19 @@ def test_project_card_shows_its_conflicts(live_server, open_page, screened):
     page = open_page("/")
     page.click('#pv-tabs [data-tab="projects"]')
     page.click('#pv-project-list li[data-project="PRJ-11"] .pv-link')
-    verdict = page.locator('.pv-project-card[data-project="PRJ-11"] .pv-card-conflicts [data-verdict]').first
+    # The panel draws the card at once and again when the project's record (its history) has come, and
+    # every drawing fetches the card's conflicts anew: wait for the last drawing, then for its verdict.
+    detail = page.locator('#pv-project-detail[data-project="PRJ-11"]')
+    detail.locator(".pv-history").wait_for()
+    conflicts = detail.locator('.pv-project-card[data-project="PRJ-11"] .pv-card-conflicts')
+    verdict = conflicts.locator("[data-verdict]")
     verdict.wait_for()
     assert verdict.get_attribute("data-verdict") == "conflicts"
     assert "PA-CORE" in verdict.get_attribute("data-rules").split()
     assert "PA-CORE" in verdict.get_attribute("title")
-    card = page.locator('.pv-project-card[data-project="PRJ-11"] .pv-card-conflicts').first
-    assert card.locator('a[href^="/projects/PRJ-11/conformity"]').count() == 1
+    # the sheet's link is drawn together with the verdict, beside it
+    sheet = verdict.locator("xpath=following-sibling::a[starts-with(@href, '/projects/PRJ-11/conformity')]")
+    expect(sheet).to_have_count(1)
     before = page.locator(".leaflet-overlay-pane path").count()
     verdict.click()
     page.wait_for_function(f"document.querySelectorAll('.leaflet-overlay-pane path').length > {before}")
