@@ -34,6 +34,10 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 LOCAL_HOSTS = {"127.0.0.1"}
+# How long a page may take to reach the state a test waits for (an event, never a fixed time): ample,
+# because a limit only matters when something is slow — a 2-core CI machine under load, where a page
+# that is ready in 2 s when idle can take over 20 s.
+WAIT_MS = 90_000
 
 
 # Resolves once the map is at rest: no pan or zoom animation running, no tile layer loading, every
@@ -93,7 +97,7 @@ def _wait_without_eval(page):
     """page.wait_for_function for a page whose CSP forbids eval (Playwright's own one compiles the
     predicate with eval in the page): the predicate is polled once per animation frame instead."""
 
-    def wait_for_function(expression: str, arg=None, timeout: float = 20_000, **_ignored):
+    def wait_for_function(expression: str, arg=None, timeout: float = WAIT_MS, **_ignored):
         text = expression.strip()
         return page.evaluate(
             f"""async ([arg, timeout]) => {{
@@ -122,6 +126,8 @@ def open_page(chromium, live_server):
 
     def _open(path: str = "/", width: int = 1280, height: int = 800):
         context = chromium.new_context(viewport={"width": width, "height": height}, locale="vi-VN")
+        context.set_default_timeout(WAIT_MS)
+        context.set_default_navigation_timeout(WAIT_MS)
         contexts.append(context)
         page = context.new_page()
         page.pv_requests, page.pv_errors, page.pv_responses = [], [], []
@@ -142,7 +148,7 @@ def open_page(chromium, live_server):
         page.wait_for_function = _wait_without_eval(page)
         page.pv_started = time.perf_counter()
         page.goto(live_server + path, wait_until="networkidle")
-        page.wait_for_selector("body[data-ready=true]", timeout=20_000)
+        page.wait_for_selector("body[data-ready=true]")
         page.pv_ready_seconds = time.perf_counter() - page.pv_started
         return page
 

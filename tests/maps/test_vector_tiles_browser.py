@@ -46,8 +46,7 @@ def test_big_layer_is_drawn_from_vector_tiles(big_layer, live_server, open_page)
         """() => [...document.querySelectorAll('.leaflet-pv-sheet-poly-pane canvas')].some(c => {
             const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
             for (let i = 3; i < data.length; i += 4) if (data[i] > 0) return true;
-            return false; })""",
-        timeout=15_000,
+            return false; })"""
     )
     page.wait_for_load_state("networkidle")
     tiles = [url for url in page.pv_requests if f"/collections/{big_layer}/tiles/WebMercatorQuad/13/" in url]
