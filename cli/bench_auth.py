@@ -1,8 +1,9 @@
-"""Measure login (argon2id) and an authenticated status write: ``python -m cli.bench_auth [--writes N]``.
+"""Measure login (argon2id), an authenticated status write and a project placement.
 
-Runs the app in-process (Starlette's TestClient, no network) on the configured database (the embedded
-one by default), with an account ``bench.planner`` it creates once. Prints p50/p95 in milliseconds.
-Not a test: figures go to the README.
+``python -m cli.bench_auth [--writes N] [--places N]``. Runs the app in-process (Starlette's TestClient,
+no network) on the configured database (the embedded one by default), with an account ``bench.planner``
+it creates once. Prints p50/p95 in milliseconds. Not a test: figures go to the README. ``--places``
+digitises the place of ``--place-project`` (kept afterwards, as any placement): use a scratch database.
 """
 
 import asyncio
@@ -28,8 +29,10 @@ def main(
     logins: Annotated[int, typer.Option(help="logins to time")] = 20,
     writes: Annotated[int, typer.Option(help="status writes to time")] = 200,
     project: Annotated[str, typer.Option(help="project to write to")] = "PRJ-10",
+    places: Annotated[int, typer.Option(help="placements (PUT geometry) to time; 0 = none")] = 0,
+    place_project: Annotated[str, typer.Option(help="project to place")] = "PRJ-10",
 ) -> None:
-    """Time logins and authenticated status writes."""
+    """Time logins, authenticated status writes and placements."""
     from fastapi.testclient import TestClient
 
     from api.main import create_app
@@ -85,6 +88,24 @@ def main(
             assert r.status_code == 200, r.text
         console.print(f"GET /api/projects/{project} (anonymous read before each write): {_ms(reads)}")
         console.print(f"authenticated status write (Bearer, If-Match, audit row): {_ms(timings)}")
+        timings = []
+        for i in range(places):
+            etag = client.get(f"/api/projects/{place_project}").headers["etag"]
+            d = 0.001 * (i % 2)  # two squares of ~1 km² in turn: every write changes the place
+            ring = [[105.83 + d, 22.15], [105.84 + d, 22.15], [105.84 + d, 22.16], [105.83 + d, 22.16]]
+            started = time.perf_counter()
+            r = client.put(
+                f"/api/projects/{place_project}/geometry",
+                json={"geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}},
+                headers={**headers, "If-Match": etag},
+            )
+            timings.append(time.perf_counter() - started)
+            assert r.status_code == 200, r.text
+        if places:
+            console.print(
+                "placement (PUT geometry: checks, write, bump, that project re-screened, audit with "
+                f"before/after): {_ms(timings)}"
+            )
     run(lambda conn: conn.execute("UPDATE api_token SET revoked_at = now() WHERE name = 'bench'"))
 
 

@@ -26,7 +26,7 @@ from geo.plan.accounts import (
     revoke_session,
 )
 from geo.plan.actor import Actor
-from geo.plan.scope import editable_projects, role_labels
+from geo.plan.scope import editable_projects, may_place_projects, role_labels
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -53,6 +53,8 @@ async def _me(conn: asyncpg.Connection, actor: Actor, auth: str, session_id: str
         # sent back in X-CSRF-Token by the page with every write (cookie sessions only)
         "csrf_token": csrf_token_for(session_id) if session_id else None,
         "editable_projects": await editable_projects(conn, actor),
+        # drawing, editing or uploading a project's place (PUT /api/projects/{id}/geometry)
+        "may_place_projects": may_place_projects(actor),
     }
 
 

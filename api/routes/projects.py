@@ -11,6 +11,7 @@ from api.deps import StoredText, connection, if_match_version, json_or_csv, requ
 from api.errors import error_responses
 from api.responses import OrjsonResponse, csv_download
 from geo.plan.actor import Actor
+from geo.plan.places import MAX_PLACE_AREA_HA, place_project
 from geo.plan.projects import (
     MAX_NOTE_CHARS,
     get_project,
@@ -123,6 +124,49 @@ async def change_status(
         change.progress_pct,
         change.note,
         expected_version=if_match_version(request, change.version),
+    )
+    return OrjsonResponse(updated, headers={"ETag": version_etag(updated["version"])})
+
+
+class ProjectPlace(BaseModel):
+    """A project's new place: a drawn or uploaded GeoJSON in WGS 84 and the version read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    geometry: dict = Field(
+        description="a GeoJSON Point, Polygon or MultiPolygon in WGS 84 (lon, lat), or a Feature or a "
+        "FeatureCollection of one feature holding one; at most 10,000 vertices and "
+        f"{MAX_PLACE_AREA_HA:,} ha, in or within 5 km of the province",
+        examples=[{"type": "Point", "coordinates": [105.83, 22.15]}],
+    )
+    version: int | None = Field(
+        None,
+        description="the version read (the ETag of GET /api/projects/{id}), "
+        "if the If-Match header is not sent",
+    )
+
+
+@router.put(
+    "/projects/{project_id}/geometry",
+    summary="Place a project: a drawn or uploaded point or polygon (planners; transactional)",
+    responses=error_responses(400, 404, 413),
+)
+async def place(
+    project_id: ProjectId,
+    body: ProjectPlace,
+    request: Request,
+    conn: asyncpg.Connection = Depends(connection),
+    actor: Actor = Depends(require_actor),
+) -> OrjsonResponse:
+    """Set the project's geometry (``geometry_quality`` becomes ``digitised``), re-screen that project
+    only, and write the audit row with the geometry before and after, in one transaction.
+
+    Needs a planner or admin (401/403) and the version read (``If-Match`` or ``version``: 428 missing,
+    412 with the current record when stale). An invalid polygon is repaired with ST_MakeValid and the
+    answer's ``placement.repaired`` says so; a geometry that cannot be a place is 400 naming why.
+    """
+    updated = await place_project(
+        conn, actor, project_id, body.geometry, expected_version=if_match_version(request, body.version)
     )
     return OrjsonResponse(updated, headers={"ETag": version_etag(updated["version"])})
 

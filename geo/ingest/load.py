@@ -1194,6 +1194,16 @@ def _load_projects(conn: Connection, lookups: dict, changes: Changes) -> list[st
         )
     )
     _schematic_lines(conn)
+    # a place a planner digitised (PUT /api/projects/{id}/geometry) outlives reloads: the shipped data
+    # knows no better one, and the audit trail keeps who placed it, when, and the place before
+    conn.execute(
+        text(
+            "UPDATE _stage_project s SET geom = p.geom, geometry_quality = p.geometry_quality, "
+            "location_level = p.location_level, geometry_note = p.geometry_note, "
+            "geometry_note_vi = p.geometry_note_vi FROM project p "
+            "WHERE p.project_id = s.project_id AND p.geometry_quality = 'digitised'"
+        )
+    )
     # status, progress and the status note belong to the history once someone has recorded an event
     conn.execute(
         text(

@@ -83,6 +83,19 @@ SELECT (to_jsonb(p) - 'geom') || jsonb_build_object(
 FROM project p WHERE p.project_id = $1
 """
 
+# the audit action of a planner placing a project (geo.plan.places); who and when live only there
+PLACE_ACTION = "project.geometry"
+
+# every placement of a project, newest first, as the audit trail recorded it (the one home of who/when)
+_PLACEMENTS = f"""
+SELECT coalesce(jsonb_agg(jsonb_build_object(
+           'username', a.username, 'display_name', u.display_name, 'role', a.role,
+           'verified', a.user_id IS NOT NULL, 'at', a.at, 'repaired', a.after -> 'repaired',
+           'geometry_quality', a.after ->> 'geometry_quality') ORDER BY a.id DESC), '[]'::jsonb)
+FROM audit_event a LEFT JOIN app_user u ON u.user_id = a.user_id
+WHERE a.object_type = 'project' AND a.object_id = $1 AND a.action = '{PLACE_ACTION}'
+"""
+
 # recorded_by of the events the loader writes: the status as the sources published it, recorded at load time
 LOADER_RECORDED_BY = "planview load"
 
@@ -179,11 +192,12 @@ async def project_history(conn: asyncpg.Connection, project_id: str) -> list[dic
 
 
 async def get_project(conn: asyncpg.Connection, project_id: str) -> dict:
-    """The full record of a project with its zone, districts and history (newest first)."""
+    """The full record of a project: its zone, districts, status history and placements (newest first)."""
     record = await conn.fetchval(_RECORD, project_id)
     if record is None:
         raise NotFound(f"project {project_id!r} does not exist")
     record["history"] = await conn.fetchval(_HISTORY, project_id)
+    record["placements"] = await conn.fetchval(_PLACEMENTS, project_id)
     return record
 
 

@@ -14,6 +14,8 @@ from geo.errors import Forbidden, NotFound, Unauthenticated
 from geo.plan.actor import Actor, Role
 
 PLANNING_ROLES = (Role.planner, Role.admin)
+# who may place projects on the map (issue 10: planners keep "project locations"; admins all a planner may)
+PLACING_ROLES = PLANNING_ROLES
 
 # the pre-2025 communes each project of {projects} lies in: its own commune, its zone's, and those its
 # geometry touches when that geometry is a real place (exact or digitised), never an approximate footprint
@@ -79,6 +81,11 @@ def require_planning(actor: Actor, what: str | None = None) -> Actor:
 def is_planning(actor: Actor) -> bool:
     """True for planners and admins (they act on every project and unit)."""
     return actor.role in PLANNING_ROLES
+
+
+def may_place_projects(actor: Actor) -> bool:
+    """May ``actor`` draw, edit or upload a project's place? (planners and admins)"""
+    return actor.role in PLACING_ROLES
 
 
 def may_act_for_unit(actor: Actor, unit_id: str, planners: bool = True) -> bool:

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from geo.store.vocabulary import ProjectStatus
+from geo.store.vocabulary import GeometryQuality, ProjectStatus
 
 
 class UnitKind(StrEnum):
@@ -105,12 +105,28 @@ PROJECT_STATUS_LABELS = {
 }
 
 
+GEOMETRY_QUALITY_LABELS = {
+    GeometryQuality.exact: ("vị trí chính xác theo nguồn", "location as published"),
+    GeometryQuality.approximate: ("vị trí gần đúng", "approximate location"),
+    GeometryQuality.schematic: (
+        "sơ đồ (chỉ nối các điểm nguồn nêu)",
+        "schematic (only the points the source names)",
+    ),
+    GeometryQuality.digitised: ("vị trí do cán bộ quy hoạch số hóa", "digitised by a planner"),
+    GeometryQuality.none: ("chưa công bố vị trí", "location not published"),
+}
+
+
 def vocabularies() -> dict:
     """The vocabularies the page shows, in their order, with Vietnamese and English labels."""
     return {
         "project_statuses": [
             {"value": str(s), "label_vi": vi, "label_en": en, "color": color}
             for s, (vi, en, color) in PROJECT_STATUS_LABELS.items()
+        ],
+        "geometry_qualities": [
+            {"value": str(q), "label_vi": vi, "label_en": en}
+            for q, (vi, en) in GEOMETRY_QUALITY_LABELS.items()
         ],
         # the yearly cycle's lists (each also comes with the list it qualifies, as "statuses"/"states")
         "target_statuses": [{"value": str(s), "label_vi": STATUS_TITLES_VI[s]} for s in TargetStatus],

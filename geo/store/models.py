@@ -27,10 +27,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, OID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from geo.store.vocabulary import ProjectStatus, check_in
+from geo.store.vocabulary import GeometryQuality, ProjectStatus, check_in
 
-# 'schematic': a line through only the points a source names (e.g. a road's two ends), never a survey
-GEOMETRY_QUALITY = "geometry_quality IN ('exact', 'approximate', 'schematic', 'none')"
+GEOMETRY_QUALITY = check_in("geometry_quality", GeometryQuality)
 LOCATION_LEVEL = (
     "location_level IS NULL OR location_level IN "
     "('site', 'zone', 'commune', 'district', 'multi_district', 'province')"

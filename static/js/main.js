@@ -18,6 +18,8 @@
 //                           highlight), zoom to it; highlight(null) clears; returns the layer
 //   ctx.showMessage(keyOrText, params)  the page's alert bar (role=alert)
 //   ctx.setLayerVisible(layerKey, on)   switch a sheet layer / overlay like the layer tree does
+//   ctx.placing             true while a planner places a project (projects.js): a draw:created
+//                           event then belongs to that, not to the screening tool
 import { makeApi } from "./api.js";
 import { fill, h } from "./dom.js";
 import { addTerms, applyStaticLabels, foldVi, formatNumber, LANGUAGES, sourceText, t as translate } from "./i18n.js";
@@ -192,6 +194,7 @@ const ctx = {
   highlight,
   showMessage,
   setLayerVisible: (key, on) => setLayerVisible(key, on),
+  placing: false, // true while a planner places a project (projects.js): drawings and map clicks are theirs
 };
 
 const projects = new ProjectsOverlay(ctx, {
@@ -340,7 +343,7 @@ let drawing = false;
 map.on("draw:drawstart", () => (drawing = true));
 map.on("draw:drawstop", () => setTimeout(() => (drawing = false), 0)); // after the closing click
 map.on("click", (e) => {
-  if (!drawing) showHere(e.latlng);
+  if (!drawing && !ctx.placing) showHere(e.latlng);
 });
 
 // ---------------------------------------------------------------- search
@@ -457,7 +460,7 @@ function defaultLayers() {
   return keys;
 }
 
-/** The status vocabulary comes from the server (GET /api/vocabularies): labels and colours, never a copy here. */
+/** The status and geometry-quality vocabularies come from the server (GET /api/vocabularies): labels and colours, never a copy here. */
 function useVocabularies(vocabularies) {
   const colors = {};
   const terms = {};
@@ -465,6 +468,8 @@ function useVocabularies(vocabularies) {
     colors[s.value] = s.color;
     terms[`status_${s.value}`] = { vi: s.label_vi, en: s.label_en };
   }
+  // how a place was obtained (exact, approximate, schematic, digitised, none): labels from the same endpoint
+  for (const q of vocabularies.geometry_qualities || []) terms[`location_${q.value}`] = { vi: q.label_vi, en: q.label_en };
   config.styles.projectStatus = colors;
   addTerms(terms);
 }

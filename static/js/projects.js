@@ -11,6 +11,22 @@ const POPUP_OPTIONS = { maxWidth: 340, autoPan: false, pvFit: true }; // main.js
 const MAX_NOTE_CHARS = 2000; // geo/projects.py MAX_NOTE_CHARS
 const VIETNAM_TIME = "Asia/Ho_Chi_Minh";
 
+// a place being drawn or edited (the project's own colour comes back once it is saved)
+const PLACE_COLOR = "#08519c";
+const PLACE_STYLE = { color: PLACE_COLOR, weight: 3, fillOpacity: 0.15 };
+
+/** The newest change of a record: its last status event or its last placement, whichever is later. */
+function lastChange(record) {
+  const status = (record.history || [])[0];
+  const placed = (record.placements || [])[0];
+  const candidates = [
+    status && { who: status.author?.display_name || status.recorded_by, at: status.recorded_at },
+    placed && { who: placed.display_name || placed.username, at: placed.at },
+  ].filter(Boolean);
+  candidates.sort((a, b) => new Date(b.at) - new Date(a.at));
+  return candidates[0] || {};
+}
+
 function markerIcon(color) {
   return L.divIcon({
     className: "pv-project-marker",
@@ -65,28 +81,42 @@ export class ProjectsOverlay {
       const p = feature.properties || {};
       const id = p.project_id || feature.id;
       const item = { id, p, codes: districtCodes(p), marker: null, footprint: null };
-      const color = this.statusColor(p.status);
-      if (feature.geometry) {
-        const shape = L.geoJSON(feature);
-        const center = feature.geometry.type === "Point" ? shape.getLayers()[0].getLatLng() : shape.getBounds().getCenter();
-        if (feature.geometry.type !== "Point" && feature.geometry.type !== "MultiPoint") {
-          item.footprint = L.geoJSON(feature, {
-            pane: "pv-footprints",
-            style: () => this.footprintStyle(p),
-          });
-          item.footprint.bindPopup(() => this.card(item), POPUP_OPTIONS);
-        }
-        item.marker = L.marker(center, {
-          icon: markerIcon(color),
-          title: projectName(p),
-          keyboard: true,
-        });
-        item.marker.projectId = id;
-        item.marker.bindPopup(() => this.card(item), POPUP_OPTIONS);
-      }
+      this.setShapes(item, feature.geometry);
       return item;
     });
+    // a shape drawn while a project is being placed is that project's new place (not a footprint to screen)
+    map.on("draw:created", (e) => {
+      if (this.placing) this.setPlaceLayer(e.layer);
+    });
+    map.on("draw:editvertex draw:editmove", () => {
+      if (this.placing) this.placing.payload = null; // the file's shape was edited: send what is drawn
+    });
     this.refresh();
+  }
+
+  /** The marker (and footprint for a line or polygon) of a project's place; none without a geometry. */
+  setShapes(item, geometry) {
+    const p = item.p;
+    item.marker = null;
+    item.footprint = null;
+    if (!geometry) return;
+    const feature = { type: "Feature", properties: p, geometry };
+    const shape = L.geoJSON(feature);
+    const center = geometry.type === "Point" ? shape.getLayers()[0].getLatLng() : shape.getBounds().getCenter();
+    if (geometry.type !== "Point" && geometry.type !== "MultiPoint") {
+      item.footprint = L.geoJSON(feature, {
+        pane: "pv-footprints",
+        style: () => this.footprintStyle(p),
+      });
+      item.footprint.bindPopup(() => this.card(item), POPUP_OPTIONS);
+    }
+    item.marker = L.marker(center, {
+      icon: markerIcon(this.statusColor(p.status)),
+      title: projectName(p),
+      keyboard: true,
+    });
+    item.marker.projectId = item.id;
+    item.marker.bindPopup(() => this.card(item), POPUP_OPTIONS);
   }
 
   footprintStyle(p) {
@@ -290,7 +320,8 @@ export class ProjectsOverlay {
         [t("card_progress"), progress],
         [t("card_scale"), p.scale],
         [t("card_decisions"), p.decisions],
-        [t("card_location"), h("span", { class: quality === "exact" ? "" : "pv-approx" }, location, note ? ` — ${note}` : "")],
+        [t("card_location"), h("span", { class: quality === "exact" || quality === "digitised" ? "" : "pv-approx" }, location, note && quality !== "digitised" ? ` — ${note}` : "")],
+        [t("card_placed"), p.placed ? h("span", { class: "pv-placed-by" }, t("placed_by", { who: p.placed.display_name || p.placed.username, when: this.formatWhen(p.placed.at) })) : null],
         [t("card_source"), p.source_url ? h("span", {}, sourceLink(p.source_url), p.source_url_2 ? h("br") : null, sourceLink(p.source_url_2)) : null],
       ]),
       inPanel ? null : h("button", { type: "button", class: "pv-link pv-open-detail", onclick: () => this.openDetail(item) }, t("detail_open")),
@@ -329,6 +360,7 @@ export class ProjectsOverlay {
       const record = await this.ctx.api(`/projects/${encodeURIComponent(item.id)}`);
       if (seq !== this.detailSeq) return;
       this.detail.record = record;
+      item.p.placed = record.placements?.[0] || null; // who digitised it, from the audit trail
     } catch (err) {
       if (seq !== this.detailSeq) return;
       this.detail.message = { kind: "error", text: this.ctx.t("msg_api_error", { what: this.ctx.t("what_project"), detail: err.message }) };
@@ -339,6 +371,7 @@ export class ProjectsOverlay {
   }
 
   closeDetail() {
+    this.stopPlacing();
     this.detailSeq++;
     this.detail = null;
     this.renderDetail();
@@ -373,6 +406,10 @@ export class ProjectsOverlay {
     if (record) parts.push(this.historyTable(record.history || []));
     // the form only where the server would accept the change (it checks again)
     if (record && session.mayEdit(item.id)) parts.push(this.statusForm(item));
+    if (record?.placements?.length) parts.push(this.placeHistory(record.placements));
+    // placing: only for the roles the server lets place projects (it checks again)
+    if (record && session.mayPlace()) parts.push(this.placeControls(item));
+    else if (this.placing) this.stopPlacing();
     if (message) parts.push(h("p", { class: message.kind === "error" ? "pv-error pv-form-message" : "pv-ok pv-form-message", role: "status" }, message.text));
     box.replaceChildren(...parts);
     box.hidden = false;
@@ -414,11 +451,188 @@ export class ProjectsOverlay {
 
   /** After a 412: take the server's current record into the list, the map and the card. */
   reloadAfterConflict(item, current) {
-    Object.assign(item.p, { status: current.status, progress_pct: current.progress_pct, status_note: current.status_note, status_note_vi: current.status_note_vi });
-    if (item.marker) item.marker.setIcon(markerIcon(this.statusColor(current.status)));
-    if (item.footprint) item.footprint.setStyle(this.footprintStyle(item.p));
+    this.stopPlacing();
+    this.takeRecord(item, current);
     this.refresh();
     this.openDetail(item);
+  }
+
+
+  /** Take a project record from the server into the item: status, place and who placed it. */
+  takeRecord(item, record) {
+    const fields = ["status", "progress_pct", "status_note", "status_note_vi", "geometry_quality", "location_level", "geometry_note", "geometry_note_vi"];
+    for (const key of fields) item.p[key] = record[key];
+    item.p.placed = record.placements?.[0] || null;
+    this.setShapes(item, record.geometry); // refresh() puts the new marker and footprint on the map
+  }
+
+  /** Who placed the project and when (the audit trail's placements, newest first). */
+  placeHistory(placements) {
+    const { t } = this.ctx;
+    return h(
+      "section",
+      { class: "pv-place-history" },
+      h("h3", {}, t("place_history_title")),
+      h(
+        "ul",
+        { class: "pv-place-history-list" },
+        placements.map((pl) =>
+          h("li", { class: "pv-place-event" }, this.formatWhen(pl.at), " — ", this.author({ author: pl }), pl.repaired ? h("span", { class: "pv-small" }, ` (${t("place_history_repaired")})`) : null),
+        ),
+      ),
+    );
+  }
+
+  /** "Edit location": Leaflet.draw on this project (a point or a polygon, vertices editable) or a file. */
+  placeControls(item) {
+    const { t } = this.ctx;
+    const box = h("section", { class: "pv-placing", id: "pv-place" }, h("h3", {}, t("place_title")));
+    const placing = this.placing?.item === item ? this.placing : null;
+    if (!placing) {
+      box.append(h("button", { type: "button", id: "pv-place-edit", onclick: () => this.startPlacing(item) }, t("place_edit")));
+      return box;
+    }
+    const file = h("input", {
+      type: "file",
+      id: "pv-place-file",
+      accept: ".geojson,.json,application/geo+json,application/json",
+      "aria-label": t("place_upload"),
+      onchange: (e) => this.readPlaceFile(e),
+    });
+    const save = h("button", { type: "button", id: "pv-place-save", onclick: () => this.savePlace(item) }, t("place_save"));
+    if (placing.saving) {
+      save.disabled = true;
+      save.textContent = t("update_saving");
+    }
+    box.append(
+      h("p", { class: "pv-small" }, t("place_help")),
+      h(
+        "div",
+        { class: "pv-tool-row" },
+        h("button", { type: "button", id: "pv-place-point", onclick: () => this.drawPlace("point") }, t("place_draw_point")),
+        h("button", { type: "button", id: "pv-place-polygon", onclick: () => this.drawPlace("polygon") }, t("place_draw_polygon")),
+      ),
+      h("label", { class: "pv-upload-label" }, t("place_upload"), " ", file),
+      h("div", { class: "pv-tool-row" }, save, h("button", { type: "button", id: "pv-place-cancel", onclick: () => (this.stopPlacing(), this.renderDetail()) }, t("place_cancel"))),
+    );
+    if (placing.message) box.append(placing.message);
+    return box;
+  }
+
+  startPlacing(item) {
+    this.stopPlacing();
+    const group = L.featureGroup().addTo(this.ctx.map);
+    this.placing = { item, group, payload: null, editor: null, drawer: null, message: null, saving: false };
+    this.ctx.placing = true;
+    const geometry = this.detail?.record?.geometry;
+    if (geometry) this.setPlaceLayer(L.geoJSON(geometry, { pointToLayer: (f, latlng) => L.marker(latlng, { icon: markerIcon(PLACE_COLOR) }) }));
+    this.renderDetail();
+  }
+
+  /** Put the shape (a drawn layer, or a GeoJSON layer of the current place or a file) up for editing. */
+  setPlaceLayer(layer) {
+    const placing = this.placing;
+    placing.editor?.disable();
+    placing.group.clearLayers();
+    for (const part of layer.getLayers ? layer.getLayers() : [layer]) {
+      if (part.setStyle) part.setStyle(PLACE_STYLE);
+      placing.group.addLayer(part);
+    }
+    if (!placing.group.getLayers().length) return;
+    placing.editor = new L.EditToolbar.Edit(this.ctx.map, { featureGroup: placing.group });
+    placing.editor.enable();
+    const bounds = placing.group.getBounds();
+    if (bounds.isValid()) this.ctx.map.fitBounds(bounds, { maxZoom: 15, animate: false });
+  }
+
+  drawPlace(kind) {
+    if (!this.placing) return;
+    this.placing.drawer?.disable();
+    const map = this.ctx.map;
+    // showArea off: Leaflet.draw 1.0.4's area readout throws under strict mode
+    this.placing.drawer = kind === "point" ? new L.Draw.Marker(map, { icon: markerIcon(PLACE_COLOR) }) : new L.Draw.Polygon(map, { showArea: false, shapeOptions: PLACE_STYLE });
+    this.placing.drawer.enable();
+  }
+
+  async readPlaceFile(event) {
+    const chosen = event.target.files[0];
+    event.target.value = ""; // choosing the same file again reads it again
+    if (!chosen || !this.placing) return;
+    const { t } = this.ctx;
+    let parsed;
+    let layer;
+    try {
+      parsed = JSON.parse(await chosen.text());
+      layer = L.geoJSON(parsed, { pointToLayer: (f, latlng) => L.marker(latlng, { icon: markerIcon(PLACE_COLOR) }) });
+    } catch (err) {
+      this.placeMessage("error", t("place_bad_file", { detail: err.message }));
+      return;
+    }
+    this.setPlaceLayer(layer);
+    // the file is sent as it is (the server checks it and names what is wrong), unless its shape is edited
+    this.placing.payload = parsed;
+    this.placeMessage(null);
+  }
+
+  placeMessage(kind, text, extra = null) {
+    if (!this.placing) return;
+    this.placing.message = kind ? h("p", { class: `${kind === "error" ? "pv-error" : "pv-ok"} pv-form-message pv-place-message`, role: "alert" }, text, extra ? " " : null, extra) : null;
+    this.renderDetail();
+  }
+
+  stopPlacing() {
+    const placing = this.placing;
+    if (!placing) return;
+    placing.drawer?.disable();
+    placing.editor?.disable();
+    placing.group.remove();
+    this.placing = null;
+    this.ctx.placing = false;
+  }
+
+  async savePlace(item) {
+    const { t } = this.ctx;
+    const placing = this.placing;
+    const layers = placing.group.getLayers();
+    if (!placing.payload && !layers.length) {
+      this.placeMessage("error", t("place_nothing"));
+      return;
+    }
+    const geometry = placing.payload ?? layers[layers.length - 1].toGeoJSON().geometry;
+    placing.saving = true;
+    this.renderDetail();
+    let record;
+    try {
+      record = await this.ctx.api(`/projects/${encodeURIComponent(item.id)}/geometry`, {}, {
+        method: "PUT",
+        // the version this page read: the server refuses the change when someone saved in between
+        headers: { Accept: "application/json", "Content-Type": "application/json", "If-Match": `"${this.detail?.record?.version}"`, ...session.headers() },
+        body: JSON.stringify({ geometry }),
+      });
+    } catch (err) {
+      placing.saving = false;
+      if (err.status === 412 && err.body?.current) {
+        const last = lastChange(err.body.current);
+        const reload = h("button", { type: "button", class: "pv-link", id: "pv-place-reload", onclick: () => this.reloadAfterConflict(item, err.body.current) }, t("update_reload"));
+        this.placeMessage("error", t("update_conflict", { who: last.who || "?", when: this.formatWhen(last.at) }), reload);
+        this.placing?.message?.classList.add("pv-conflict-message");
+        this.renderDetail();
+      } else if (err.status === 401) {
+        session.expired(); // the drawing stays; the header asks to log in again
+        this.placeMessage("error", t("update_login_again"));
+      } else {
+        this.placeMessage("error", t("place_failed", { detail: err.message }));
+      }
+      return;
+    }
+    this.stopPlacing();
+    this.takeRecord(item, record);
+    if (this.detail?.item === item) {
+      this.detail.record = record;
+      const repaired = record.placement?.repaired;
+      this.detail.message = { kind: "ok", text: repaired ? `${t("place_saved")} ${t("place_repaired", { detail: repaired })}` : t("place_saved") };
+    }
+    this.refresh(); // the map's new shape, the list and the panel card
   }
 
   /** Who made a change: the verified account of the audit trail when there is one. */

@@ -28,6 +28,10 @@ export const session = {
   mayEdit(projectId) {
     return !!me && (me.editable_projects === "all" || (me.editable_projects || []).includes(projectId));
   },
+  /** May this account draw, edit or upload a project's place? (the server's answer; it checks again) */
+  mayPlace() {
+    return !!me && me.may_place_projects === true;
+  },
   /** Headers a write made with the session cookie must carry. */
   headers() {
     return me?.csrf_token ? { "X-CSRF-Token": me.csrf_token } : {};

@@ -200,6 +200,7 @@ export function initTools(ctx) {
     }
   }
   ctx.map.on(L.Draw ? L.Draw.Event.CREATED : "draw:created", (e) => {
+    if (ctx.placing) return; // a planner is placing a project (projects.js): the drawing is theirs
     setFootprint(e.layer.toGeoJSON());
     screenFootprint();
   });

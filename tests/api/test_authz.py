@@ -57,6 +57,11 @@ RULES = {
         "/api/projects/PRJ-06/status",
         {"status": "under_construction", "version": 1},
     ),
+    ("put", "/api/projects/{project_id}/geometry"): (
+        "planning",  # placing a project is for planners and admins, whatever an officer's scope
+        "/api/projects/PRJ-06/geometry",
+        {"geometry": FOOTPRINT, "version": 0},  # a stale version: a planner gets 412, nothing is written
+    ),
     ("post", "/api/targets/{target_id}/actuals"): (
         "unit",
         "/api/targets/{target}/actuals",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from geo.store.vocabulary import ProjectStatus
+from geo.store.vocabulary import GeometryQuality, ProjectStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,6 +28,22 @@ def test_the_database_check_lists_the_same_statuses(engine):
     assert set(re.findall(r"'(\w+)'", check)) == {s.value for s in ProjectStatus}
 
 
+def test_geometry_qualities_are_one_list_checked_by_the_database_and_served(client, engine):
+    served = client.get("/api/vocabularies").json()["geometry_qualities"]
+    assert [q["value"] for q in served] == [q.value for q in GeometryQuality]
+    assert {q["value"]: q["label_en"] for q in served}["digitised"] == "digitised by a planner"
+    with engine.connect() as conn:
+        checks = conn.execute(
+            text(
+                "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conname = 'geometry_quality_known'"
+            )
+        ).all()
+    assert {table for table, _ in checks} == {"admin_unit", "zone", "project", "protected_area"}
+    for _, check in checks:
+        assert set(re.findall(r"'(\w+)'", check)) == {q.value for q in GeometryQuality}
+
+
 def test_the_openapi_names_the_statuses(client):
     spec = client.get("/openapi.json").json()
     schemas = spec["components"]["schemas"]
@@ -41,6 +57,8 @@ def test_no_copy_of_the_statuses_in_the_page_code():
     )
     for status in ProjectStatus:
         assert f"status_{status.value}:" not in code, status
+    for quality in GeometryQuality:
+        assert f"location_{quality.value}:" not in code, quality
     assert "Đang thi công" not in code and "#e6550d" not in code
 
 
