@@ -154,8 +154,8 @@ def _server_url(dbname: str) -> str:
     return f"{base}/{dbname}"
 
 
-def prepare_database(console: Console) -> str:
-    """A fresh ``planview_bench`` database, migrated and loaded; returns its URL."""
+def prepare_database(console: Console, name: str = BENCH_DB) -> str:
+    """A fresh ``planview_bench`` (or ``name``) database, migrated; returns its URL."""
     import psycopg
     from alembic.config import Config
 
@@ -165,14 +165,14 @@ def prepare_database(console: Console) -> str:
     ensure_database()
     maintenance = _server_url("postgres")
     with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    url = _server_url(BENCH_DB)
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = _server_url(name)
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
     config.set_main_option("sqlalchemy.url", DatabaseSettings(database_url=url).sqlalchemy_url)
     command.upgrade(config, "head")
-    console.print(f"database {BENCH_DB} created and migrated")
+    console.print(f"database {name} created and migrated")
     return url
 
 

@@ -288,8 +288,25 @@ def bench_command(
         bool, typer.Option("--load", help="50 readers + 5 writers, a replace import in the middle")
     ] = False,
     seconds: Annotated[float, typer.Option(help="how long the --load run lasts")] = 60,
+    import_count: Annotated[
+        int,
+        typer.Option(
+            "--import", help="only a replace import of this many synthetic parcels: time and peak memory"
+        ),
+    ] = 0,
+    import_1m: Annotated[bool, typer.Option("--import-1m", help="the same as --import 1000000")] = False,
 ) -> None:
     """Benchmark the API against tipg on synthetic parcels and the screening; or the mixed --load."""
+    if import_count or import_1m:
+        import orjson
+
+        from cli.bench_import import run_import_bench
+
+        ensure_database()
+        report = run_import_bench(import_count or 1_000_000, console)
+        if json_file:
+            json_file.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+        return
     if not load:
         bench(json_file, parcels, quick, anchor)
         return

@@ -1,10 +1,12 @@
 """Import vector files (GeoJSON, GeoPackage, Shapefile, File GDB packages) into sheet layers."""
 
 import re
+import struct
 import tempfile
 import time
 import unicodedata
 import zipfile
+from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -48,7 +50,6 @@ DEFAULT_ENVELOPE = (105.4, 21.8, 106.3, 22.8)
 ENVELOPE_MARGIN_DEG = 0.02
 REPAIR_AREA_TOLERANCE = 0.01
 PROGRESS_MIN_ROWS = 20_000
-COPY_CHUNK = 10_000
 FEATURE_ID_RE = re.compile(r"^[TGV]\d{2}-[L-Z][HQK]\d{2}-\d{8}$")
 
 NAME_COLUMNS = ("name", "ten", "tendoituong", "ten_doi_tuong", "tendt", "label", "ten_dt")
@@ -205,13 +206,34 @@ class ImportResult:
 
 
 @dataclass
-class _PreparedLayer:
-    """A layer read, checked and reprojected, ready to be written."""
+class _Scan:
+    """What the batches of one layer add up to: the checks that need the whole layer."""
 
-    result: LayerImportResult
-    rows: list[tuple]
-    landuse_codes: list[str]
-    title: str | None
+    count: int = 0
+    missing: int = 0
+    missing_examples: list[str] = field(default_factory=list)
+    # total bounds of the geometries as read, and after reprojection
+    bounds: list[float] = field(default_factory=lambda: [np.inf, np.inf, -np.inf, -np.inf])
+    wgs84_bounds: list[float] = field(default_factory=lambda: [np.inf, np.inf, -np.inf, -np.inf])
+    families: set[str] = field(default_factory=set)
+    codes: set[str] = field(default_factory=set)
+    unknown: dict[str, int] = field(default_factory=dict)
+    outside: int = 0
+    outside_examples: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    repair_error: ImportError_ | None = None  # the first one found before reprojection
+    transform_failed: bool = False
+    repair_error_after: ImportError_ | None = None  # the first one found after reprojection
+
+    @property
+    def failed(self) -> bool:
+        """A problem was found: nothing more is written, the batches are only counted."""
+        return bool(self.missing or self.repair_error or self.transform_failed or self.repair_error_after)
+
+
+def _widen(total: list[float], bounds) -> None:
+    total[0], total[1] = min(total[0], bounds[0]), min(total[1], bounds[1])
+    total[2], total[3] = max(total[2], bounds[2]), max(total[3], bounds[3])
 
 
 def fold(value: str) -> str:
@@ -248,6 +270,9 @@ class ImportSettings(BaseSettings):
     import_max_members: int = 1000
     # deflate cannot pass ~1030:1; real layers (DBF padding included) stay far below this
     import_max_ratio: int = 200
+    # features read, checked, reprojected and written at a time: the importer's memory is about
+    # one batch whatever the file's size
+    import_batch_size: int = 20_000
 
 
 # a member smaller than this is never refused for its ratio: a tiny file cannot hurt
@@ -403,18 +428,64 @@ def _package_themes(dataset: _Dataset) -> dict[str, str]:
 # Reading and checking one layer
 
 
-def _read(dataset: _Dataset, layer: str | None) -> tuple[pd.DataFrame, np.ndarray, str | None]:
+def _layer_info(dataset: _Dataset, layer: str | None) -> dict:
+    """GDAL's description of a layer (CRS, fields, feature count when the driver knows it)."""
     try:
         info = pyogrio.read_info(dataset.path, layer=layer)
-        frame = pyogrio.read_dataframe(dataset.path, layer=layer, fid_as_index=True)
     except Exception as exc:
-        where = f"{dataset.label}" + (f" layer {layer}" if layer else "")
-        raise ImportError_(f"cannot read {where}: {_gdal_message(exc)}") from exc
-    geoms = np.asarray(frame.geometry.values, dtype=object) if "geometry" in frame else None
-    if geoms is None:
+        raise ImportError_(f"cannot read {_where(dataset, layer)}: {_gdal_message(exc)}") from exc
+    if info.get("geometry_type") is None:
         raise ImportError_(f"{dataset.label}: layer {layer or ''} has no geometry column")
-    attributes = pd.DataFrame(frame.drop(columns="geometry"))
-    return attributes, geoms, info.get("crs")
+    return info
+
+
+def _where(dataset: _Dataset, layer: str | None) -> str:
+    return f"{dataset.label}" + (f" layer {layer}" if layer else "")
+
+
+def _batches(
+    dataset: _Dataset, layer: str | None, batch_size: int
+) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+    """The layer as (attributes indexed by fid, geometries) ``batch_size`` features at a time.
+
+    One sequential read through GDAL's Arrow stream: memory stays about one batch. Dates and times
+    come out as ``read_dataframe`` gives them (naive timestamps), so properties look the same.
+    """
+    try:
+        with pyogrio.raw.open_arrow(
+            dataset.path, layer=layer, batch_size=batch_size, return_fids=True, use_pyarrow=True
+        ) as (meta, reader):
+            fid_column = meta["fid_column"]
+            geometry_column = meta["geometry_name"] or "wkb_geometry"
+            for batch in reader:
+                geoms = shapely.from_wkb(
+                    batch.column(geometry_column).to_numpy(zero_copy_only=False), on_invalid="ignore"
+                )
+                frame = batch.drop_columns([geometry_column]).to_pandas()
+                frame = frame.set_index(fid_column)
+                frame.index.name = None
+                yield _like_read_dataframe(frame), np.asarray(geoms, dtype=object)
+    except ImportError_:
+        raise
+    except Exception as exc:  # any GDAL failure means the file cannot be read
+        raise ImportError_(f"cannot read {_where(dataset, layer)}: {_gdal_message(exc)}") from exc
+
+
+def _like_read_dataframe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Arrow gives dates as ``datetime.date`` and GPKG times with a UTC zone; make them naive timestamps."""
+    for column in frame.columns:
+        values = frame[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            frame[column] = values.dt.tz_localize(None)
+        elif values.dtype == object:
+            present = values.dropna()
+            if (
+                len(present)
+                and isinstance(present.iloc[0], date)
+                and not isinstance(present.iloc[0], datetime)
+            ):
+                frame[column] = pd.to_datetime(values)
+    return frame
 
 
 def _resolve_crs(file_crs: str | None, crs_option: str | None, label: str, console: Console | None):
@@ -451,11 +522,11 @@ def _crs_label(crs: pyproj.CRS) -> str:
     return f"EPSG:{code} ({crs.name})" if code else crs.name
 
 
-def _check_units(geoms: np.ndarray, crs: pyproj.CRS, label: str) -> None:
-    present = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
-    if len(present) == 0:
+def _check_units(bounds: list[float], crs: pyproj.CRS, label: str) -> None:
+    """Refuse metres labelled as degrees or the reverse, from the total bounds of the geometries."""
+    if not np.isfinite(bounds).all():
         return
-    xmin, ymin, xmax, ymax = shapely.total_bounds(present)
+    xmin, ymin, xmax, ymax = bounds
     looks_like_degrees = xmin >= -180 and xmax <= 180 and ymin >= -90 and ymax <= 90
     if crs.is_geographic and not looks_like_degrees:
         raise ImportError_(
@@ -582,17 +653,43 @@ def _clean(value):
     return value
 
 
+def _clean_column(values: pd.Series) -> list:
+    """``_clean`` of every value of a column, done per column type (the importer's hot loop)."""
+    kind = values.dtype.kind
+    if kind in "iub":
+        return values.tolist()
+    if kind == "f":
+        return [None if v != v else v for v in values.tolist()]  # NaN is the only value unequal to itself
+    normalize = unicodedata.normalize
+    return [
+        normalize("NFC", v.replace("\x00", "")) if type(v) is str else _clean(v)
+        for v in values.astype(object).tolist()
+    ]
+
+
 def _landuse_names(conn: Connection) -> dict[str, tuple[str, str | None, str | None]]:
     rows = conn.execute(text("SELECT code, name_vi, name_en, fill_color FROM land_use_code")).all()
     return {code.upper(): (name_vi, name_en, color) for code, name_vi, name_en, color in rows}
 
 
-def _map_attributes(
-    attributes: pd.DataFrame, fids, landuse: dict[str, tuple]
-) -> tuple[list[list], list[str], dict[str, int]]:
-    """Standard columns + JSON properties per feature; returns rows, codes present, unknown codes."""
+@dataclass
+class _Columns:
+    """Which source columns feed the standard columns (decided once, on the first batch)."""
+
+    name: str | None
+    feature_id: str | None
+    plan_start: str | None
+    plan_end: str | None
+    landuse: str | None
+
+    @property
+    def label(self) -> list[str]:
+        """The columns that name a feature in messages."""
+        return [c for c in (self.feature_id, self.name) if c]
+
+
+def _standard_columns(attributes: pd.DataFrame) -> _Columns:
     columns = list(attributes.columns)
-    name_col = _find_column(columns, NAME_COLUMNS)
     fid_col = _find_column(columns, FEATURE_ID_COLUMNS)
     if fid_col is None:  # any column holding TT 04/2023 ids
         for c in columns:
@@ -600,14 +697,26 @@ def _map_attributes(
             if len(sample) and sample.map(lambda v: bool(FEATURE_ID_RE.match(v))).all():
                 fid_col = c
                 break
-    start_col = _find_column(columns, PLAN_START_COLUMNS)
-    end_col = _find_column(columns, PLAN_END_COLUMNS)
-    lu_col = _find_column(columns, LANDUSE_COLUMNS)
+    return _Columns(
+        name=_find_column(columns, NAME_COLUMNS),
+        feature_id=fid_col,
+        plan_start=_find_column(columns, PLAN_START_COLUMNS),
+        plan_end=_find_column(columns, PLAN_END_COLUMNS),
+        landuse=_find_column(columns, LANDUSE_COLUMNS),
+    )
 
-    records = attributes.astype(object).to_dict("records")
-    rows, codes, unknown = [], set(), {}
-    for record in records:
-        record = {k: _clean(v) for k, v in record.items()}
+
+def _map_attributes(
+    attributes: pd.DataFrame, landuse: dict[str, tuple], mapping: _Columns, scan: _Scan
+) -> list[list]:
+    """Standard columns + JSON properties per feature; codes present and unknown go to ``scan``."""
+    name_col, fid_col, lu_col = mapping.name, mapping.feature_id, mapping.landuse
+    start_col, end_col = mapping.plan_start, mapping.plan_end
+    names = list(attributes.columns)
+    columns = [_clean_column(attributes[c]) for c in names]
+    rows, codes, unknown = [], scan.codes, scan.unknown
+    for values in zip(*columns, strict=True) if columns else [()] * len(attributes):
+        record = dict(zip(names, values, strict=True))
         name = record.pop(name_col) if name_col else None
         feature_id = record.pop(fid_col) if fid_col else None
         plan_start = _as_date(record.get(start_col)) if start_col else None
@@ -640,102 +749,135 @@ def _map_attributes(
                 orjson.dumps(record, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode(),
             ]
         )
-    return rows, sorted(codes), unknown
+    return rows
 
 
 # ---------------------------------------------------------------------------------------------
-# One layer: read → check → reproject → map attributes
+# One batch: check → repair → reproject → map attributes; the layer's verdict after the last batch
 
 
-def _prepare(
-    conn: Connection,
-    dataset: _Dataset,
-    layer: str | None,
+class _Labels:
+    """The naming columns of a batch's features, read only for the few a message names."""
+
+    def __init__(self, attributes: pd.DataFrame, columns: list[str]):
+        self.frame = attributes[columns] if columns else None
+
+    def __getitem__(self, i: int) -> dict:
+        if self.frame is None:
+            return {}
+        return {c: v for c, v in zip(self.frame.columns, self.frame.iloc[i].astype(object), strict=True)}
+
+
+def _scan_batch(
+    scan: _Scan,
+    attributes: pd.DataFrame,
+    geoms: np.ndarray,
     *,
-    layer_key: str,
-    sheet_id: str,
-    crs_option: str | None,
-    title: str | None,
+    mapping: _Columns,
+    transformer: pyproj.Transformer | None,
     landuse: dict,
     envelope: tuple[float, float, float, float],
-    console: Console | None,
-) -> _PreparedLayer:
-    started = time.perf_counter()
-    # "file: layer", without repeating a layer that only echoes the file name
-    shown_layer = layer if layer and layer != Path(dataset.label).stem else None
-    label = dataset.label + (f" layer {shown_layer}" if shown_layer else "")
-    attributes, geoms, file_crs = _read(dataset, layer)
-    fids = attributes.index.to_numpy()
-    if len(geoms) == 0:
-        raise ImportError_(f"{label} has no features")
-    name_col = _find_column(list(attributes.columns), NAME_COLUMNS)
-    id_col = _find_column(list(attributes.columns), FEATURE_ID_COLUMNS)
-    label_cols = [c for c in (id_col, name_col) if c]
-    labels = attributes[label_cols].astype(object).to_dict("records") if label_cols else [{}] * len(geoms)
+    label: str,
+    source: str,
+) -> list[list] | None:
+    """Check one batch and return its rows for COPY; None once the layer is known to fail.
 
+    Problems are noted in ``scan`` rather than raised, so that the error finally raised is the one
+    the whole layer would give (every missing geometry counted, units judged on the whole extent).
+    """
+    fids = attributes.index.to_numpy()
+    scan.count += len(geoms)
+    labels = _Labels(attributes, mapping.label)
     missing = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if len(missing):
-        named = "; ".join(_feature_label(fids[i], labels[i]) for i in missing[:5])
-        raise ImportError_(
-            f"{label}: {len(missing)} feature(s) have no geometry (null or empty): {named}"
-            + (" …" if len(missing) > 5 else "")
-        )
-    crs = _resolve_crs(file_crs, crs_option, label, console)
-    _check_units(geoms, crs, label)
-    geoms = shapely.force_2d(geoms)
-    repaired = _repair(geoms, fids, labels, label)
-    if not crs.equals(WGS84, ignore_axis_order=True):
-        transformer = pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
+        scan.missing += len(missing)
+        room = 5 - len(scan.missing_examples)
+        scan.missing_examples += [_feature_label(fids[i], labels[i]) for i in missing[: max(room, 0)]]
+        return None
+    if scan.failed:
+        _widen(scan.bounds, shapely.total_bounds(geoms))
+        return None
+    _widen(scan.bounds, shapely.total_bounds(geoms))
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
+    try:
+        repaired = _repair(geoms, fids, labels, label)
+    except ImportError_ as exc:
+        scan.repair_error = scan.repair_error or exc
+        return None
+    if transformer is not None:
         geoms = shapely.transform(
             geoms, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))
         )
         if not np.isfinite(shapely.total_bounds(geoms)).all():
-            raise ImportError_(f"{label}: coordinates cannot be transformed from {_crs_label(crs)} to WGS 84")
+            scan.transform_failed = True
+            return None
         # reprojection can bend a barely valid ring into an invalid one
-        repaired += _repair(geoms, fids, labels, label)
-
+        try:
+            repaired += _repair(geoms, fids, labels, label)
+        except ImportError_ as exc:
+            scan.repair_error_after = scan.repair_error_after or exc
+            return None
+    scan.repaired += repaired
     bounds = shapely.bounds(geoms)
+    _widen(scan.wgs84_bounds, shapely.total_bounds(geoms))
     w, s, e, n = envelope
     m = ENVELOPE_MARGIN_DEG
     outside = (
         (bounds[:, 2] < w - m) | (bounds[:, 0] > e + m) | (bounds[:, 3] < s - m) | (bounds[:, 1] > n + m)
     )
     outside_idx = np.flatnonzero(outside)
-    if len(outside_idx) == len(geoms):
-        x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    scan.outside += len(outside_idx)
+    room = 5 - len(scan.outside_examples)
+    scan.outside_examples += [_feature_label(fids[i], labels[i]) for i in outside_idx[: max(room, 0)]]
+    scan.families |= {_family(t) for t in _geom_types(geoms)}
+
+    rows = _map_attributes(attributes, landuse, mapping, scan)
+    # binary WKB then bytes.hex() (GEOS's own hex writer is about 5x slower), made EWKB with SRID 4326
+    # by rewriting its 5-byte header (set_srid would copy every geometry)
+    wkb = shapely.to_wkb(geoms, hex=False, byte_order=1)
+    for row, g in zip(rows, wkb, strict=True):
+        row.append(source)
+        row.append("exact")
+        row.append(_ewkb_hex(g))
+    return rows
+
+
+_SRID_FLAG = 0x20000000
+EWKB_4326_SUFFIX = struct.pack("<I", 4326).hex()
+
+
+def _ewkb_hex(wkb: bytes) -> str:
+    """Little-endian WKB → hex EWKB with SRID 4326 (the type's SRID flag set, the SRID after it)."""
+    (kind,) = struct.unpack_from("<I", wkb, 1)
+    return "01" + struct.pack("<I", kind | _SRID_FLAG).hex() + EWKB_4326_SUFFIX + wkb[5:].hex()
+
+
+def _verdict(scan: _Scan, crs: pyproj.CRS, label: str, envelope: tuple[float, float, float, float]) -> None:
+    """Raise the error the whole layer gives, in the order the checks have always run."""
+    if scan.count == 0:
+        raise ImportError_(f"{label} has no features")
+    if scan.missing:
         raise ImportError_(
-            f"{label}: none of its {len(geoms)} features lies in Bắc Kạn (lon {w:.2f}–{e:.2f}, lat "
+            f"{label}: {scan.missing} feature(s) have no geometry (null or empty): "
+            + "; ".join(scan.missing_examples)
+            + (" …" if scan.missing > 5 else "")
+        )
+    _check_units(scan.bounds, crs, label)
+    if scan.repair_error:
+        raise scan.repair_error
+    if scan.transform_failed:
+        raise ImportError_(f"{label}: coordinates cannot be transformed from {_crs_label(crs)} to WGS 84")
+    if scan.repair_error_after:
+        raise scan.repair_error_after
+    if scan.outside == scan.count:
+        w, s, e, n = envelope
+        x0, y0, x1, y1 = scan.wgs84_bounds
+        raise ImportError_(
+            f"{label}: none of its {scan.count} features lies in Bắc Kạn (lon {w:.2f}–{e:.2f}, lat "
             f"{s:.2f}–{n:.2f}); the file spans lon {x0:.3f}–{x1:.3f}, lat {y0:.3f}–{y1:.3f} in "
             f"WGS 84 after reading it as {_crs_label(crs)} — wrong CRS or wrong file?"
         )
-    examples = [_feature_label(fids[i], labels[i]) for i in outside_idx[:5]]
-
-    families = {_family(t) for t in _geom_types(geoms)}
-    geometry_type = families.pop() if len(families) == 1 else "mixed"
-
-    rows, codes, unknown = _map_attributes(attributes, fids, landuse)
-    source = dataset.label + (f": {shown_layer}" if shown_layer else "")
-    # binary EWKB then bytes.hex(): GEOS's own hex writer is about 5x slower
-    ewkb = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=False, include_srid=True)
-    for row, g in zip(rows, ewkb, strict=True):
-        row.append(source)
-        row.append("exact")
-        row.append(g.hex())
-    result = LayerImportResult(
-        layer_key=layer_key,
-        sheet_id=sheet_id,
-        table_name=layer_key,
-        source=source,
-        crs_in=_crs_label(crs),
-        feature_count=len(rows),
-        geometry_type=geometry_type,
-        repaired=repaired,
-        outside_envelope=len(outside_idx),
-        outside_examples=examples,
-        unknown_landuse_codes=unknown,
-        read_seconds=time.perf_counter() - started,
-    )
-    return _PreparedLayer(result=result, rows=rows, landuse_codes=codes, title=title)
 
 
 _TYPE_NAMES = {
@@ -775,29 +917,22 @@ def _require_sheet(conn: Connection, sheet_id: str | None) -> str:
     return sheet_id
 
 
-def _copy_rows(conn: Connection, table: str, rows: list, console: Console | None, label: str) -> None:
-    columns = (
-        "feature_id, name, landuse_code, landuse_name, plan_start, plan_end, properties, source, "
-        "geometry_quality, geom"
-    )
-    raw = conn.connection.driver_connection
-    show = console is not None and len(rows) >= PROGRESS_MIN_ROWS
-    progress = Progress(
+COPY_COLUMNS = (
+    "feature_id, name, landuse_code, landuse_name, plan_start, plan_end, properties, source, "
+    "geometry_quality, geom"
+)
+
+
+def _progress(console: Console | None, total: int | None) -> Progress:
+    return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         console=console,
         transient=True,
-        disable=not show,
+        disable=console is None or (total is not None and 0 <= total < PROGRESS_MIN_ROWS),
     )
-    with progress, raw.cursor() as cursor:
-        task = progress.add_task(f"writing {label}", total=len(rows))
-        with cursor.copy(f'COPY {LAYER_SCHEMA}."{table}" ({columns}) FROM STDIN') as copy:
-            for start in range(0, len(rows), COPY_CHUNK):
-                for row in rows[start : start + COPY_CHUNK]:
-                    copy.write_row(row)
-                progress.update(task, completed=min(start + COPY_CHUNK, len(rows)))
 
 
 def _existing_relation(conn: Connection, table: str) -> str | None:
@@ -825,57 +960,120 @@ def _legend(codes: list[str], landuse: dict, style: dict, title_vi: str, title_e
     return [{"label_vi": title_vi, "label_en": title_en, "color": color}]
 
 
-def _write_layer(
+def _import_layer(
     conn: Connection,
-    prepared: _PreparedLayer,
+    dataset: _Dataset,
+    layer: str | None,
     *,
+    layer_key: str,
+    sheet_id: str,
+    crs_option: str | None,
+    title: str | None,
+    landuse: dict,
+    envelope: tuple[float, float, float, float],
+    console: Console | None,
     replace: bool,
     is_synthetic: bool,
-    landuse: dict,
-    console: Console | None,
-) -> None:
-    result = prepared.result
+) -> LayerImportResult:
+    """Stream one layer into its staging table batch by batch, check it whole, index it, catalog it."""
     started = time.perf_counter()
+    # "file: layer", without repeating a layer that only echoes the file name
+    shown_layer = layer if layer and layer != Path(dataset.label).stem else None
+    label = dataset.label + (f" layer {shown_layer}" if shown_layer else "")
+    source = dataset.label + (f": {shown_layer}" if shown_layer else "")
+    info = _layer_info(dataset, layer)
+    crs = _resolve_crs(info.get("crs"), crs_option, label, console)
+    transformer = (
+        None
+        if crs.equals(WGS84, ignore_axis_order=True)
+        else pyproj.Transformer.from_crs(crs, WGS84, always_xy=True)
+    )
     try:
-        table = layer_table_name(result.layer_key)
+        table = layer_table_name(layer_key)
     except InvalidLayerKey as exc:
         raise ImportError_(str(exc)) from exc
     # two imports of the same layer queue behind each other instead of racing on the staging table
     conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"planview.import.{table}"})
     existing = (
-        conn.execute(text("SELECT * FROM sheet_layer WHERE layer_key = :key"), {"key": result.layer_key})
+        conn.execute(text("SELECT * FROM sheet_layer WHERE layer_key = :key"), {"key": layer_key})
         .mappings()
         .first()
     )
     relkind = _existing_relation(conn, table)
     if relkind not in (None, "r"):
         raise ImportError_(
-            f"layer {result.layer_key!r} is a view built from planview tables; import under another --layer"
+            f"layer {layer_key!r} is a view built from planview tables; import under another --layer"
         )
     if relkind == "r":
         held = conn.execute(text(f'SELECT count(*) FROM {LAYER_SCHEMA}."{table}"')).scalar_one()
         if held and not replace:
             sheet = existing["sheet_id"] if existing else "?"
             raise ImportError_(
-                f"layer {result.layer_key!r} (sheet {sheet}) already holds {held} features; "
+                f"layer {layer_key!r} (sheet {sheet}) already holds {held} features; "
                 "pass --replace to replace them"
             )
     staging = f"_staging_{table}"
     conn.execute(text(f'DROP TABLE IF EXISTS {LAYER_SCHEMA}."{staging}"'))
     create_layer_table(conn, staging)
-    _copy_rows(conn, staging, prepared.rows, console, result.layer_key)
+
+    scan, mapping = _Scan(), None
+    read_seconds = 0.0
+    batch_size = ImportSettings().import_batch_size
+    total = info.get("features")
+    raw = conn.connection.driver_connection
+    # one COPY for the whole layer: PostgreSQL parses and stores a batch while the next one is read
+    with _progress(console, total) as progress, raw.cursor() as cursor:
+        task = progress.add_task(f"importing {layer_key}", total=total if total and total > 0 else None)
+        with cursor.copy(f'COPY {LAYER_SCHEMA}."{staging}" ({COPY_COLUMNS}) FROM STDIN') as copy:
+            batch_started = time.perf_counter()
+            for attributes, geoms in _batches(dataset, layer, batch_size):
+                mapping = mapping or _standard_columns(attributes)
+                rows = _scan_batch(
+                    scan,
+                    attributes,
+                    geoms,
+                    mapping=mapping,
+                    transformer=transformer,
+                    landuse=landuse,
+                    envelope=envelope,
+                    label=label,
+                    source=source,
+                )
+                read_seconds += time.perf_counter() - batch_started
+                for row in rows or ():
+                    copy.write_row(row)
+                del rows, attributes, geoms
+                progress.update(task, completed=scan.count)
+                batch_started = time.perf_counter()
+            _verdict(scan, crs, label, envelope)
+    families = set(scan.families)
+    result = LayerImportResult(
+        layer_key=layer_key,
+        sheet_id=sheet_id,
+        table_name=layer_key,
+        source=source,
+        crs_in=_crs_label(crs),
+        feature_count=scan.count,
+        geometry_type=families.pop() if len(families) == 1 else "mixed",
+        repaired=scan.repaired,
+        outside_envelope=scan.outside,
+        outside_examples=scan.outside_examples,
+        unknown_landuse_codes=scan.unknown,
+        read_seconds=read_seconds,
+    )
+    landuse_codes = sorted(scan.codes)
     finish_layer_table(conn, staging)
     quality = _overlap_check(conn, staging, result)
 
-    title_vi = prepared.title or (existing["title_vi"] if existing else None) or result.layer_key
-    title_en = (existing["title_en"] if existing else None) or prepared.title or result.layer_key
+    title_vi = title or (existing["title_vi"] if existing else None) or result.layer_key
+    title_en = (existing["title_en"] if existing else None) or title or result.layer_key
     style = dict(existing["style"]) if existing and existing["style"] else {}
     if not style:
         style = dict(DEFAULT_STYLES[result.geometry_type])
-        if prepared.landuse_codes:
+        if landuse_codes:
             style["fillColorProperty"] = "landuse_code"
-    legend = _legend(prepared.landuse_codes, landuse, style, title_vi, title_en)
-    if not prepared.landuse_codes and existing and existing["legend"]:
+    legend = _legend(landuse_codes, landuse, style, title_vi, title_en)
+    if not landuse_codes and existing and existing["legend"]:
         legend = existing["legend"]
     conn.execute(
         text(
@@ -908,7 +1106,8 @@ def _write_layer(
             "quality": orjson.dumps(quality).decode() if quality else None,
         },
     )
-    result.write_seconds = time.perf_counter() - started
+    result.write_seconds = time.perf_counter() - started - read_seconds
+    return result
 
 
 # interiors meet in an area (not a shared edge or corner): two parcels claim the same land
@@ -1057,13 +1256,14 @@ def import_any(
             raise ImportError_(
                 f"{dataset.label} has no layer {source_layer!r}; its layers: {', '.join(available)}"
             )
-        prepared: list[_PreparedLayer] = []
+        imported: list[LayerImportResult] = []
         skipped: list[SkippedLayer] = []
         try:
             with engine.begin() as conn:
                 landuse = _landuse_names(conn)
                 envelope = _envelope(conn)
-                common = dict(crs_option=crs, landuse=landuse, envelope=envelope, console=console)
+                # (source layer, layer key, sheet, title) of every layer to import, decided before any is read
+                plan: list[tuple[str | None, str, str, str | None]] = []
                 if dataset.is_package:
                     themes = _package_themes(dataset)
                     valid = set(_sheet_ids(conn))
@@ -1082,18 +1282,8 @@ def import_any(
                             )
                             continue
                         key = layer_key if (source_layer and layer_key) else snake_case(layer)
-                        prepared.append(
-                            _prepare(
-                                conn,
-                                dataset,
-                                layer,
-                                layer_key=key,
-                                sheet_id=target,
-                                title=title if source_layer else layer,
-                                **common,
-                            )
-                        )
-                    if not prepared:
+                        plan.append((layer, key, target, title if source_layer else layer))
+                    if not plan:
                         reasons = "; ".join(f"{s.layer}: {s.reason}" for s in skipped) or "it has no layers"
                         raise ImportError_(f"nothing imported from {dataset.label}: {reasons}")
                 else:
@@ -1104,27 +1294,31 @@ def import_any(
                         )
                     layer = source_layer or (available[0] if available else None)
                     target = _require_sheet(conn, sheet_id)
-                    key = layer_key or snake_case(Path(file).stem)
-                    prepared.append(
-                        _prepare(conn, dataset, layer, layer_key=key, sheet_id=target, title=title, **common)
+                    plan.append((layer, layer_key or snake_case(Path(file).stem), target, title))
+                for layer, key, target, layer_title in plan:
+                    imported.append(
+                        _import_layer(
+                            conn,
+                            dataset,
+                            layer,
+                            layer_key=key,
+                            sheet_id=target,
+                            crs_option=crs,
+                            title=layer_title,
+                            landuse=landuse,
+                            envelope=envelope,
+                            console=console,
+                            replace=replace,
+                            is_synthetic=is_synthetic,
+                        )
                     )
-                for item in prepared:
-                    _write_layer(
-                        conn,
-                        item,
-                        replace=replace,
-                        is_synthetic=is_synthetic,
-                        landuse=landuse,
-                        console=console,
-                    )
-                    item.rows = []  # free the rows before the next layer
                 # Readers never wait on an import's heavy part: the staging tables were filled, indexed
                 # and analysed above, big layers' tiles are rendered from them here, before any lock on a
                 # live table
-                for item in prepared:
-                    table = layer_table_name(item.result.layer_key)
-                    refresh_stored_tiles(conn, item.result.layer_key, table=f"_staging_{table}")
-                keys = ", ".join(p.result.layer_key for p in prepared)
+                for item in imported:
+                    table = layer_table_name(item.layer_key)
+                    refresh_stored_tiles(conn, item.layer_key, table=f"_staging_{table}")
+                keys = ", ".join(item.layer_key for item in imported)
                 version = bump(
                     conn, (Area.catalog, Area.plan_layers), f"import {dataset.label} → {keys}"[:500]
                 )
@@ -1137,20 +1331,26 @@ def import_any(
                     None,
                     {
                         "file": dataset.label,
-                        "layers": {p.result.layer_key: p.result.sheet_id for p in prepared},
+                        "layers": {item.layer_key: item.sheet_id for item in imported},
                         "replace": replace,
                         "data_version": version,
                     },
                 )
-                label_stored_tiles(conn, [p.result.layer_key for p in prepared], version)
-                # the live tables are swapped last: a rename whose lock is held until the commit
-                for item in prepared:
-                    table = layer_table_name(item.result.layer_key)
+                label_stored_tiles(conn, [item.layer_key for item in imported], version)
+                # the stored screening follows its inputs: a constraint layer's pieces are rebuilt and the
+                # projects re-screened when a rule reads the layer (reads never screen). It reads the
+                # staging tables, so the live ones are not locked while it runs; the pieces' signatures
+                # name the live table, which the staging table becomes below.
+                staged = {
+                    layer_table_name(item.layer_key): f"_staging_{layer_table_name(item.layer_key)}"
+                    for item in imported
+                }
+                screen_all(conn, tables=staged)
+                # the live tables are swapped last: a rename whose lock is held only until the commit,
+                # which follows at once (milliseconds)
+                for item in imported:
+                    table = layer_table_name(item.layer_key)
                     swap_layer_table(conn, f"_staging_{table}", table)
-                # the stored screening follows its inputs here: a constraint layer's pieces are rebuilt and
-                # the projects re-screened when a rule reads the layer (reads never screen); while it runs the
-                # swapped layer's readers wait (only when a rule reads that layer)
-                screen_all(conn)
         except ImportError_:
             raise
         except SwapTimedOut as exc:
@@ -1160,7 +1360,7 @@ def import_any(
                 f"import of {dataset.label} failed and was rolled back: {_gdal_message(exc)}"
             ) from exc
         result = ImportResult(
-            layers=[p.result for p in prepared],
+            layers=imported,
             skipped=skipped,
             data_version=version,
             seconds=time.perf_counter() - started,
