@@ -5,6 +5,7 @@ Constraint features are copied once into ``screening_part``: transformed to VN-2
 source's pieces are rebuilt when its signature (table, load time, feature count, content) changes.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -42,17 +43,17 @@ class Source:
     filter_sql: str = "TRUE"  # union of the filters of the rules reading it: only those features are kept
 
 
-def _layer_catalog_steps() -> Steps:
+def _layer_catalog_steps(tables: dict[str, str]) -> Steps:
     rows = yield Fetch(
         """
         SELECT l.layer_key, l.sheet_id, l.table_name, l.geometry_type, l.is_synthetic,
                coalesce(l.loaded_at::text, '') || '/' || coalesce(l.feature_count, -1)::text AS stamp,
                c.relkind::text AS relkind
         FROM sheet_layer l
-        LEFT JOIN pg_class c ON c.relname = l.table_name
+        LEFT JOIN pg_class c ON c.relname = coalesce(CAST(:tables AS jsonb) ->> l.table_name, l.table_name)
              AND c.relnamespace = 'layers'::regnamespace
         """,
-        {},
+        {"tables": json.dumps(tables)},
     )
     return {r["layer_key"]: r for r in rows}
 
@@ -64,9 +65,12 @@ def _has_landuse_codes_steps(table: str) -> Steps:
     return rows[0]["has_codes"]
 
 
-def _plan_sources_steps(rules: list[dict]) -> Steps:
-    """Decide each rule's sources; rules without one are inactive with the reason."""
-    catalog = yield from _layer_catalog_steps()
+def _plan_sources_steps(rules: list[dict], tables: dict[str, str]) -> Steps:
+    """Decide each rule's sources; rules without one are inactive with the reason.
+
+    ``tables`` maps a layer's table to the one to read instead (an import's staging table).
+    """
+    catalog = yield from _layer_catalog_steps(tables)
     sources: dict[str, Source] = {}
     rule_sources: dict[str, list[str]] = {}
     inactive: dict[str, tuple[str, str]] = {}  # rule code → why, in English and in Vietnamese
@@ -85,7 +89,8 @@ def _plan_sources_steps(rules: list[dict]) -> Steps:
                 f"lớp '{layer_key}' (sơ đồ {layer['sheet_id']}) chưa có dữ liệu",
             )
         stamp = f"{layer['table_name']}/{layer['stamp']}"
-        return Source(layer_key, f'layers."{layer["table_name"]}"', stamp, bool(layer["is_synthetic"]))
+        relation = f'layers."{tables.get(layer["table_name"], layer["table_name"])}"'
+        return Source(layer_key, relation, stamp, bool(layer["is_synthetic"]))
 
     for rule in rules:
         code, kind = rule["rule_code"], rule["constraint_kind"]
@@ -104,7 +109,8 @@ def _plan_sources_steps(rules: list[dict]) -> Steps:
                     and layer["sheet_id"] in LANDUSE_SHEETS
                     and layer["geometry_type"] in ("polygon", "mixed")
                 ):
-                    has_codes = yield from _has_landuse_codes_steps(layer["table_name"])
+                    table = tables.get(layer["table_name"], layer["table_name"])
+                    has_codes = yield from _has_landuse_codes_steps(table)
                     if has_codes:
                         found = layer_source(key)
                         sources.setdefault(key, found)
@@ -261,13 +267,17 @@ SELECT current_database() AS db, inet_server_port() AS port,
 """
 
 
-def prepare_steps(on_date: date | None = None, refresh: bool = True) -> Steps:
+def prepare_steps(
+    on_date: date | None = None, refresh: bool = True, tables: dict[str, str] | None = None
+) -> Steps:
     """Active rules, their constraint pieces, and the inactive rules with reasons.
 
     With ``refresh`` (the write path: load, import, commands) the pieces of changed sources are
     rebuilt first; without it (reads) the pieces are used as the last write left them and nothing
     is written. The answer only changes with the screening inputs' version, the rules and the built
-    pieces, so it is kept per process under that key (a rolled-back build is not reused).
+    pieces, so it is kept per process under that key (a rolled-back build is not reused). ``tables``
+    (layer table → table to read instead) lets an import screen its staging table before the swap;
+    the pieces' signatures name the layer's own table, so they hold once the staging table is renamed.
     """
     on_date = on_date or date.today()
     key_row = yield Fetch(PREPARED_KEY_SQL, {})
@@ -276,7 +286,7 @@ def prepare_steps(on_date: date | None = None, refresh: bool = True) -> Steps:
     if key in _prepared and (_prepared[key][0] or not refresh):
         _, (active, inactive) = _prepared[key]
         return [dict(r) for r in active], [dict(r) for r in inactive]
-    result = yield from _prepare_uncached_steps(on_date, refresh)
+    result = yield from _prepare_uncached_steps(on_date, refresh, tables or {})
     key_row = yield Fetch(PREPARED_KEY_SQL, {})
     if len(_prepared) >= PREPARED_CACHE_SIZE:
         _prepared.clear()
@@ -284,9 +294,11 @@ def prepare_steps(on_date: date | None = None, refresh: bool = True) -> Steps:
     return result
 
 
-def _prepare_uncached_steps(on_date: date, refresh: bool = True) -> Steps:
+def _prepare_uncached_steps(
+    on_date: date, refresh: bool = True, tables: dict[str, str] | None = None
+) -> Steps:
     rules = yield Fetch(ACTIVE_RULES_SQL, {"on_date": on_date})
-    sources, rule_sources, inactive = yield from _plan_sources_steps(rules)
+    sources, rule_sources, inactive = yield from _plan_sources_steps(rules, tables or {})
     if refresh:
         yield from _refresh_sources_steps(sources)
     counts = yield Fetch("SELECT source_key, part_count FROM screening_source_state", {})

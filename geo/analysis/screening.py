@@ -356,7 +356,7 @@ def _save_state_steps(signature: str, version: int, started: float) -> Steps:
     )
 
 
-def _screen_all_steps(force: bool = False) -> Steps:
+def _screen_all_steps(force: bool = False, tables: dict[str, str] | None = None) -> Steps:
     """Refresh the constraint pieces, then recompute every project's conflicts unless they still hold.
 
     The write path calls this after changing an input (load, import, rules): pieces of unchanged
@@ -366,7 +366,7 @@ def _screen_all_steps(force: bool = False) -> Steps:
     yield Execute(NO_JIT, {})
     yield Execute(f"SELECT pg_advisory_xact_lock({LOCK_KEY})", {})
     yield from ensure_rules_steps()
-    active, inactive = yield from prepare_steps()
+    active, inactive = yield from prepare_steps(tables=tables)
     state = yield from _state_steps()
     current = (yield Fetch(SIGNATURE_SQL, {}))[0]
     if not force and state["signature"] == current["signature"]:
@@ -409,19 +409,21 @@ def _summary(state: dict) -> dict:
     }
 
 
-def screen_all(conn_or_engine, force: bool = False) -> dict:
+def screen_all(conn_or_engine, force: bool = False, tables: dict[str, str] | None = None) -> dict:
     """Screen every project against every active rule and store the results (sync; one transaction).
 
     Accepts a SQLAlchemy Engine (a transaction is opened) or Connection (runs in the caller's
     transaction). Returns ``{recomputed, data_version, projects_screened, conflicts_found,
     duration_ms, active_rules, inactive_rules}``; with ``force=False`` results that still hold are kept.
+    ``tables`` maps a layer's table to the table to read instead (an import screens its staging
+    tables before swapping them in, so the live tables are never locked while screening runs).
     """
     from sqlalchemy import Engine
 
     if isinstance(conn_or_engine, Engine):
         with conn_or_engine.begin() as conn:
-            return run_sync(_screen_all_steps(force), conn)
-    return run_sync(_screen_all_steps(force), conn_or_engine)
+            return run_sync(_screen_all_steps(force, tables), conn)
+    return run_sync(_screen_all_steps(force, tables), conn_or_engine)
 
 
 async def screen_all_async(conn, force: bool = False) -> dict:

@@ -12,6 +12,8 @@ import pytest
 from shapely.geometry import box
 from sqlalchemy import text
 
+from geo.analysis.screening import LOCK_KEY as SCREENING_LOCK_KEY
+from geo.analysis.screening import screen_all
 from geo.ingest.importer import ImportError_, import_any
 
 
@@ -161,3 +163,68 @@ def test_a_replace_never_queues_readers_behind_a_long_read(engine, database_url,
     with engine.connect() as conn:
         names = conn.execute(text("SELECT name FROM layers.busy ORDER BY name")).scalars().all()
     assert names == ["mới 1", "mới 2", "mới 3"]
+
+
+def _landuse_file(path, count: int):
+    """``count`` special-use forest parcels (RDD) of sheet P8: rule LU-RDD reads such a layer."""
+    frame = gpd.GeoDataFrame(
+        {"ten": [f"rừng {i}" for i in range(count)], "maLoaiDat": ["RDD"] * count},
+        geometry=[box(105.80 + 0.01 * i, 22.10, 105.805 + 0.01 * i, 22.105) for i in range(count)],
+    )
+    frame.set_crs("EPSG:4326").to_file(path, driver="GeoJSON")
+    return path
+
+
+def _waiting_for_screening(conn) -> bool:
+    return conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE NOT granted AND locktype = 'advisory' AND objid = %s)",
+        (SCREENING_LOCK_KEY,),
+    ).fetchone()[0]
+
+
+def test_readers_of_a_layer_a_rule_reads_do_not_wait_while_its_import_screens(engine, database_url, tmp_path):
+    import_any(engine, _landuse_file(tmp_path / "old.geojson", 2), sheet_id="P8", layer_key="forest_rdd")
+    with engine.connect() as conn:
+        assert (
+            conn.execute(
+                text("SELECT feature_count FROM screening_source_state WHERE source_key = 'forest_rdd'")
+            ).scalar()
+            == 2
+        )  # rule LU-RDD reads this layer
+    new = _landuse_file(tmp_path / "new.geojson", 3)
+    outcome = {}
+
+    def replace():
+        try:
+            outcome["result"] = import_any(engine, new, sheet_id="P8", layer_key="forest_rdd", replace=True)
+        except Exception as exc:  # reported below
+            outcome["error"] = exc
+
+    with (
+        psycopg.connect(database_url, autocommit=True) as screening_holder,
+        psycopg.connect(database_url, autocommit=True) as probe,
+    ):
+        # holding screening's own lock stops the import inside its screening step, for as long as we like
+        screening_holder.execute("SELECT pg_advisory_lock(%s)", (SCREENING_LOCK_KEY,))
+        importer = threading.Thread(target=replace)
+        importer.start()
+        deadline = time.monotonic() + 120
+        while not _waiting_for_screening(probe):
+            assert importer.is_alive() and time.monotonic() < deadline, outcome
+        # the import is screening: readers of the layer it replaces get the old rows at once
+        probe.execute("SET statement_timeout = '5s'")
+        assert probe.execute("SELECT count(*) FROM layers.forest_rdd").fetchone()[0] == 2
+        assert importer.is_alive()
+        screening_holder.execute("SELECT pg_advisory_unlock(%s)", (SCREENING_LOCK_KEY,))
+        importer.join(timeout=120)
+    assert "error" not in outcome, outcome
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM layers.forest_rdd")).scalar() == 3
+        # the pieces were built from the staging table, and hold for the table it became
+        assert (
+            conn.execute(
+                text("SELECT feature_count FROM screening_source_state WHERE source_key = 'forest_rdd'")
+            ).scalar()
+            == 3
+        )
+    assert screen_all(engine)["recomputed"] is False
