@@ -39,7 +39,8 @@ result = import_any(engine, Path(sys.argv[2]), sheet_id="P8", layer_key=sys.argv
                     title="Thửa đất tổng hợp (benchmark, không phải số liệu thật)", is_synthetic=True)
 layer = result.layers[0]
 print(json.dumps({"features": layer.feature_count, "seconds": time.perf_counter() - started,
-                  "read_s": layer.read_seconds, "write_s": layer.write_seconds}))
+                  "read_s": layer.read_seconds, "write_s": layer.write_seconds,
+                  "steps": getattr(result, "steps", None)}))
 """
 
 
@@ -123,4 +124,6 @@ def run_import_bench(count: int, console: Console) -> dict:
         f"({report['features_per_s']:,} features/s), peak RSS {report['peak_rss_mb']:,} MB; "
         f"load average {before[0]:.2f} before, {report['load_avg'][0]:.2f} after on {os.cpu_count()} CPUs"
     )
+    if report.get("steps"):
+        console.print("  steps (s): " + ", ".join(f"{k} {v:.1f}" for k, v in report["steps"].items()))
     return report

@@ -198,6 +198,8 @@ class ImportResult:
     skipped: list[SkippedLayer]
     data_version: int
     seconds: float
+    # wall seconds of each step: layers (read, check, COPY, index), tiles, screening, swap (+ commit)
+    steps: dict[str, float] = field(default_factory=dict)
 
     @property
     def feature_count(self) -> int:
@@ -765,7 +767,7 @@ class _Labels:
     def __getitem__(self, i: int) -> dict:
         if self.frame is None:
             return {}
-        return {c: v for c, v in zip(self.frame.columns, self.frame.iloc[i].astype(object), strict=True)}
+        return self.frame.iloc[[i]].astype(object).to_dict("records")[0]  # plain Python values
 
 
 def _scan_batch(
@@ -1258,6 +1260,7 @@ def import_any(
             )
         imported: list[LayerImportResult] = []
         skipped: list[SkippedLayer] = []
+        steps: dict[str, float] = {}
         try:
             with engine.begin() as conn:
                 landuse = _landuse_names(conn)
@@ -1295,6 +1298,7 @@ def import_any(
                     layer = source_layer or (available[0] if available else None)
                     target = _require_sheet(conn, sheet_id)
                     plan.append((layer, layer_key or snake_case(Path(file).stem), target, title))
+                clock = time.perf_counter()
                 for layer, key, target, layer_title in plan:
                     imported.append(
                         _import_layer(
@@ -1315,9 +1319,11 @@ def import_any(
                 # Readers never wait on an import's heavy part: the staging tables were filled, indexed
                 # and analysed above, big layers' tiles are rendered from them here, before any lock on a
                 # live table
+                steps["layers"], clock = time.perf_counter() - clock, time.perf_counter()
                 for item in imported:
                     table = layer_table_name(item.layer_key)
                     refresh_stored_tiles(conn, item.layer_key, table=f"_staging_{table}")
+                steps["tiles"], clock = time.perf_counter() - clock, time.perf_counter()
                 keys = ", ".join(item.layer_key for item in imported)
                 version = bump(
                     conn, (Area.catalog, Area.plan_layers), f"import {dataset.label} → {keys}"[:500]
@@ -1346,11 +1352,13 @@ def import_any(
                     for item in imported
                 }
                 screen_all(conn, tables=staged)
+                steps["screening"], clock = time.perf_counter() - clock, time.perf_counter()
                 # the live tables are swapped last: a rename whose lock is held only until the commit,
                 # which follows at once (milliseconds)
                 for item in imported:
                     table = layer_table_name(item.layer_key)
                     swap_layer_table(conn, f"_staging_{table}", table)
+            steps["swap"] = time.perf_counter() - clock  # the swap and the commit
         except ImportError_:
             raise
         except SwapTimedOut as exc:
@@ -1364,6 +1372,7 @@ def import_any(
             skipped=skipped,
             data_version=version,
             seconds=time.perf_counter() - started,
+            steps={k: round(v, 3) for k, v in steps.items()},
         )
     if console is not None:
         print_summary(result, console)
