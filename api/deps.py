@@ -57,6 +57,11 @@ async def connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
+# The connection goes back to the pool as soon as the route returns, not after the response has been
+# sent (FastAPI's default for a dependency with yield): under load no connection waits on a client.
+CONNECTION = Depends(connection, scope="function")
+
+
 def request_pool(request: Request) -> asyncpg.Pool:
     """The request's pool: the read pool (a replica, else the primary) for GET/HEAD; the primary otherwise."""
     if request.method in ("GET", "HEAD"):
@@ -296,7 +301,7 @@ def bearer_token(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-async def current_actor(request: Request, conn: asyncpg.Connection = Depends(connection)) -> Actor:
+async def current_actor(request: Request, conn: asyncpg.Connection = CONNECTION) -> Actor:
     """Who calls: a Bearer token's or a session cookie's user, or ANONYMOUS; a bad token is 401."""
     if hasattr(request.state, "actor"):
         return request.state.actor

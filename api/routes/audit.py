@@ -5,7 +5,7 @@ from datetime import datetime
 import asyncpg
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import connection, current_actor
+from api.deps import CONNECTION, current_actor
 from api.responses import OrjsonResponse
 from geo.plan.actor import Actor
 from geo.plan.audit_log import list_audit
@@ -24,7 +24,7 @@ async def audit(
     limit: int = Query(100, description="rows per page, 1..1000"),
     offset: int = Query(0, description="rows to skip"),
     actor: Actor = Depends(current_actor),
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
 ) -> OrjsonResponse:
     """401 when anonymous, 403 for officers."""
     result = await list_audit(

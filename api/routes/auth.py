@@ -5,14 +5,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import (
-    SESSION_COOKIE,
-    client_address,
-    connection,
-    current_actor,
-    require_actor,
-    same_origin,
-)
+from api.deps import CONNECTION, SESSION_COOKIE, client_address, current_actor, require_actor, same_origin
 from api.errors import error_responses
 from api.responses import OrjsonResponse
 from api.settings import api_settings
@@ -67,9 +60,7 @@ def _secure(request: Request) -> bool:
     summary="Log in with a username and password (sets an HttpOnly session cookie)",
     responses=error_responses(401, 403, 429),
 )
-async def login(
-    body: Login, request: Request, conn: asyncpg.Connection = Depends(connection)
-) -> OrjsonResponse:
+async def login(body: Login, request: Request, conn: asyncpg.Connection = CONNECTION) -> OrjsonResponse:
     """401 with one message for an unknown user or a wrong password; 429 after repeated failures."""
     if request.headers.get("origin") and not same_origin(request):
         raise Forbidden("log in from this site's own page (the Origin header names another site)")
@@ -90,7 +81,7 @@ async def login(
 
 
 @router.post("/logout", status_code=204, summary="Log out: the session is revoked on the server")
-async def logout(request: Request, conn: asyncpg.Connection = Depends(connection)) -> Response:
+async def logout(request: Request, conn: asyncpg.Connection = CONNECTION) -> Response:
     """Revoke the cookie's session (if any) and clear the cookie; always 204."""
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
@@ -104,7 +95,7 @@ async def logout(request: Request, conn: asyncpg.Connection = Depends(connection
 async def me(
     request: Request,
     actor: Actor = Depends(require_actor),
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
 ) -> OrjsonResponse:
     """401 when anonymous (or the session expired)."""
     auth = request.state.auth_method
@@ -118,7 +109,7 @@ async def me(
 async def session(
     request: Request,
     actor: Actor = Depends(current_actor),
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
 ) -> OrjsonResponse:
     """Like /me, but an anonymous caller gets ``{"user": null}`` (a page asks on every load)."""
     auth = getattr(request.state, "auth_method", None)

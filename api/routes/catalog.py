@@ -4,7 +4,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from api.deps import CACHE_CONTROL, catalog_cache, connection, etag_for, not_modified
+from api.deps import CACHE_CONTROL, CONNECTION, catalog_cache, etag_for, not_modified
 from api.responses import OrjsonResponse
 from geo.serve.catalog import CatalogCache, sheet_catalog
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api", tags=["sheets"])
 @router.get("/sheets", summary="Map sheets with their layers and legends")
 async def sheets(
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     cache: CatalogCache = Depends(catalog_cache),
 ) -> Response:
     """Sheets by number; each layer with its style, legend, feature count and whether it is loaded."""

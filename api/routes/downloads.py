@@ -4,7 +4,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, Response
 
-from api.deps import catalog_cache, connection, etag_for, not_modified, pool
+from api.deps import CONNECTION, catalog_cache, etag_for, not_modified, pool
 from geo.serve.catalog import CatalogCache
 from geo.serve.plan_package import PACKAGE_AREAS, PlanPackage, plan_layers
 from maps.qgis import layer_qml, qgis_project
@@ -54,7 +54,7 @@ async def plan_gpkg(
 )
 async def planview_qgz(
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     cache: CatalogCache = Depends(catalog_cache),
 ) -> Response:
     """Sheets as groups in catalog order, each layer live from ``<this server>/api`` (OAPIF), styled like

@@ -10,8 +10,8 @@ from starlette.background import BackgroundTask
 
 from api.deps import (
     CACHE_CONTROL,
+    CONNECTION,
     catalog_cache,
-    connection,
     etag_for,
     items_query,
     not_modified,
@@ -152,7 +152,7 @@ async def conformance() -> dict:
 @router.get("/collections", summary="All collections")
 async def collections(
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     cache: CatalogCache = Depends(catalog_cache),
 ) -> Response:
     """Every loaded sheet layer, the admin units, zones and projects."""
@@ -176,7 +176,7 @@ async def _collection(
 async def collection(
     collection_id: CollectionId,
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     cache: CatalogCache = Depends(catalog_cache),
 ) -> Response:
     """The collection's titles, extent, sheet and links."""
@@ -193,7 +193,7 @@ async def collection(
 async def queryables(
     collection_id: CollectionId,
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     cache: CatalogCache = Depends(catalog_cache),
 ) -> Response:
     """A JSON Schema of the properties (each usable as a filter, in ``properties=`` and ``sortby``)."""
@@ -341,7 +341,7 @@ async def feature(
     fid: FeatureId,
     request: Request,
     crs: OutputCrs = Depends(output_crs),
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     cache: CatalogCache = Depends(catalog_cache),
 ) -> Response:
     """One feature by id (``fid`` for layers, the code for admin units, zone/project ids), in ``crs``."""
@@ -405,7 +405,7 @@ async def collection_tile(
     x: int,
     y: int,
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     cache: CatalogCache = Depends(catalog_cache),
     tiles: TileCache = Depends(tile_cache),
 ) -> Response:
@@ -427,7 +427,7 @@ async def combined_tile(
     y: int,
     request: Request,
     collections: str = Query(..., description="comma-separated collection ids"),
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     cache: CatalogCache = Depends(catalog_cache),
     tiles: TileCache = Depends(tile_cache),
 ) -> Response:
@@ -455,7 +455,7 @@ def _tile_matrix_set_link(request: Request) -> dict:
 async def collection_tilesets(
     collection_id: CollectionId,
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     cache: CatalogCache = Depends(catalog_cache),
 ) -> dict:
     """The one tileset (WebMercatorQuad, MVT) of a collection."""

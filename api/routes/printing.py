@@ -7,7 +7,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.deps import catalog_cache, connection, pool
+from api.deps import CONNECTION, catalog_cache, pool
 from api.errors import error_responses
 from api.settings import print_settings
 from geo.serve.catalog import CatalogCache
@@ -16,7 +16,7 @@ from maps.pdf import PdfRenderer
 from maps.print_sheet import print_page
 
 router = APIRouter(tags=["print"])
-Conn = Annotated[asyncpg.Connection, Depends(connection)]
+Conn = Annotated[asyncpg.Connection, CONNECTION]
 Cache = Annotated[CatalogCache, Depends(catalog_cache)]
 
 

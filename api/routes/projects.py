@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import StoredText, connection, if_match_version, json_or_csv, require_actor, version_etag
+from api.deps import CONNECTION, StoredText, if_match_version, json_or_csv, require_actor, version_etag
 from api.errors import error_responses
 from api.responses import OrjsonResponse, csv_download
 from geo.plan.actor import Actor
@@ -68,7 +68,7 @@ async def projects(
     ),
     sector: str | None = Query(None, description="Part of the sector name"),
     q: str | None = Query(None, description="Part of the project name or id"),
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
 ) -> OrjsonResponse:
     """Project summaries and counts over the same filtered set."""
     return OrjsonResponse(await list_projects(conn, district, status, sector, q))
@@ -79,7 +79,7 @@ async def projects(
     summary="Full record of a project with its history",
     responses=error_responses(404),
 )
-async def project(project_id: ProjectId, conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
+async def project(project_id: ProjectId, conn: asyncpg.Connection = CONNECTION) -> OrjsonResponse:
     """Every column, the zone, the districts by name and the status history, newest first.
 
     The ``ETag`` is the project's version: a status change sends it back in ``If-Match``.
@@ -93,7 +93,7 @@ async def project(project_id: ProjectId, conn: asyncpg.Connection = Depends(conn
     summary="Status history of a project, newest first",
     responses=error_responses(404),
 )
-async def history(project_id: ProjectId, conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
+async def history(project_id: ProjectId, conn: asyncpg.Connection = CONNECTION) -> OrjsonResponse:
     """The recorded status events."""
     return OrjsonResponse({"project_id": project_id, "history": await project_history(conn, project_id)})
 
@@ -107,7 +107,7 @@ async def change_status(
     project_id: ProjectId,
     change: StatusChange,
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     actor: Actor = Depends(require_actor),
 ) -> OrjsonResponse:
     """Insert the event, update the project, write the audit row and bump ``projects``, in one transaction.
@@ -180,7 +180,7 @@ async def implementation(
     year: int = Query(..., ge=2021, le=2100, description="Report year; the status is taken as of 20 October"),
     district: str | None = Query(None),
     f: str = Depends(json_or_csv),
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
 ) -> Response:
     """JSON or CSV (UTF-8 with BOM so spreadsheet programs read the Vietnamese names)."""
     report = await implementation_report(conn, year, district)

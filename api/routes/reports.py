@@ -6,7 +6,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import connection, current_actor, if_match_version, version_etag
+from api.deps import CONNECTION, current_actor, if_match_version, version_etag
 from api.responses import OrjsonResponse
 from geo.plan.actor import Actor
 from geo.plan.reports import (
@@ -62,7 +62,7 @@ def _attachment(content: bytes, media_type: str, filename: str) -> Response:
 
 
 @router.get("/{year}", summary="The report board: every unit that must report, state, late or missing")
-async def board(year: int, conn=Depends(connection), actor: Actor = Depends(current_actor)) -> OrjsonResponse:
+async def board(year: int, conn=CONNECTION, actor: Actor = Depends(current_actor)) -> OrjsonResponse:
     """For planners."""
     return OrjsonResponse(await report_board(conn, actor, year))
 
@@ -71,7 +71,7 @@ async def board(year: int, conn=Depends(connection), actor: Actor = Depends(curr
 async def unit_xlsx(
     year: int,
     unit_id: str,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     actor: Actor = Depends(current_actor),
 ) -> Response:
     """One sheet per part: tasks, projects, indicators, difficulties and proposals."""
@@ -83,7 +83,7 @@ async def unit_xlsx(
 async def unit_report(
     year: int,
     unit_id: str,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     actor: Actor = Depends(current_actor),
 ) -> OrjsonResponse:
     """Tasks with progress, projects as of 20 October, indicators, difficulties and proposals."""
@@ -96,7 +96,7 @@ async def put_unit_report(
     unit_id: str,
     draft: DraftIn,
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     actor: Actor = Depends(current_actor),
 ) -> OrjsonResponse:
     """Needs the version read (0 for a new draft): 428 without, 412 when stale; 409 once submitted."""
@@ -110,7 +110,7 @@ async def submit(
     unit_id: str,
     body: VersionIn,
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     actor: Actor = Depends(current_actor),
 ) -> OrjsonResponse:
     """After 20 October the report is marked late with the days."""
@@ -123,7 +123,7 @@ async def return_report(
     unit_id: str,
     body: ReturnIn,
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     actor: Actor = Depends(current_actor),
 ) -> OrjsonResponse:
     """The unit can correct and resubmit it."""
@@ -137,7 +137,7 @@ async def accept_report(
     unit_id: str,
     body: VersionIn,
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     actor: Actor = Depends(current_actor),
 ) -> OrjsonResponse:
     """Accepted reports go into the province's consolidated report."""
@@ -147,7 +147,7 @@ async def accept_report(
 
 @router.get("/{year}/consolidated.xlsx", summary="The province's consolidated report as XLSX (planner)")
 async def consolidated_xlsx(
-    year: int, conn: asyncpg.Connection = Depends(connection), actor: Actor = Depends(current_actor)
+    year: int, conn: asyncpg.Connection = CONNECTION, actor: Actor = Depends(current_actor)
 ) -> Response:
     """Accepted unit reports, the units not accepted, the targets."""
     data = await consolidation(conn, actor, year)
@@ -156,7 +156,7 @@ async def consolidated_xlsx(
 
 @router.get("/{year}/consolidated.html", summary="The consolidated report as an A4 administrative document")
 async def consolidated_page(
-    year: int, conn: asyncpg.Connection = Depends(connection), actor: Actor = Depends(current_actor)
+    year: int, conn: asyncpg.Connection = CONNECTION, actor: Actor = Depends(current_actor)
 ) -> HTMLResponse:
     """HTML with print CSS (national title block, number/symbol, place and date, Plan 56 sections)."""
     return HTMLResponse(consolidated_html(await consolidation(conn, actor, year)))
@@ -164,7 +164,7 @@ async def consolidated_page(
 
 @router.get("/{year}/consolidated.pdf", summary="The consolidated report as PDF (WeasyPrint)")
 async def consolidated_pdf(
-    year: int, conn: asyncpg.Connection = Depends(connection), actor: Actor = Depends(current_actor)
+    year: int, conn: asyncpg.Connection = CONNECTION, actor: Actor = Depends(current_actor)
 ) -> Response:
     """The same document as the HTML, rendered to A4 PDF with Debian's DejaVu fonts."""
     html = consolidated_html(await consolidation(conn, actor, year))

@@ -7,7 +7,7 @@ import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import catalog_cache, connection, json_or_csv
+from api.deps import CONNECTION, catalog_cache, json_or_csv
 from api.errors import error_responses
 from api.responses import csv_download
 from geo.analysis import conformity, screening, sites
@@ -22,7 +22,7 @@ MAX_BODY_BYTES = 1_000_000
 ProjectId = Annotated[str, Path(max_length=40, description="project id, e.g. PRJ-05", examples=["PRJ-05"])]
 ZoneId = Annotated[str, Path(max_length=40, description="zone id, e.g. KCN-01", examples=["KCN-01"])]
 Lang = Annotated[Literal["vi", "en"], Query(description="language of the sheet")]
-Conn = Annotated[asyncpg.Connection, Depends(connection)]
+Conn = Annotated[asyncpg.Connection, CONNECTION]
 Cache = Annotated[CatalogCache, Depends(catalog_cache)]
 
 

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import connection, current_actor, json_or_csv
+from api.deps import CONNECTION, current_actor, json_or_csv
 from api.responses import OrjsonResponse, csv_download
 from geo.plan.actor import Actor
 from geo.plan.targets import MAX_NOTES_CHARS, MAX_SOURCE_CHARS, add_actual, get_target, list_targets
@@ -48,7 +48,7 @@ def _csv_row(t: dict) -> dict:
 async def targets(
     part: str | None = Query(None, description="economy, society, environment, infrastructure or defence"),
     f: str = Depends(json_or_csv),
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
 ) -> Response:
     """Targets grouped by the plan's parts; the vocabularies of statuses and parts come with them."""
     body = await list_targets(conn, part)
@@ -58,7 +58,7 @@ async def targets(
 
 
 @router.get("/targets/{target_id}", summary="One target: goal, baseline, actuals by year with status")
-async def target(target_id: str, conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
+async def target(target_id: str, conn: asyncpg.Connection = CONNECTION) -> OrjsonResponse:
     """The target record, every recorded actual (who, when, source) and the status of each year."""
     return OrjsonResponse(await get_target(conn, target_id))
 
@@ -67,7 +67,7 @@ async def target(target_id: str, conn: asyncpg.Connection = Depends(connection))
 async def post_actual(
     target_id: str,
     actual: ActualIn,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     actor: Actor = Depends(current_actor),
 ) -> OrjsonResponse:
     """Adds a value; earlier values stay in the record (an official figure outranks an estimate)."""

@@ -4,7 +4,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import connection, current_actor, if_match_version, version_etag
+from api.deps import CONNECTION, current_actor, if_match_version, version_etag
 from api.responses import OrjsonResponse
 from geo.plan.actor import Actor
 from geo.plan.tasks import MAX_PROGRESS_NOTE_CHARS, get_task, list_tasks, update_task
@@ -25,7 +25,7 @@ class TaskUpdate(BaseModel):
 
 
 @router.get("/reporting-units", summary="The units that report on the plan, with validity and source")
-async def reporting_units(conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
+async def reporting_units(conn: asyncpg.Connection = CONNECTION) -> OrjsonResponse:
     """Every reporting unit (districts before 2025, 2025 units, provincial agencies)."""
     return OrjsonResponse({"units": await list_units(conn)})
 
@@ -35,14 +35,14 @@ async def tasks(
     unit: str | None = Query(None, description="lead or co-operating unit id"),
     status: str | None = Query(None),
     overdue: bool | None = Query(None),
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
 ) -> OrjsonResponse:
     """Tasks, soonest deadline first."""
     return OrjsonResponse(await list_tasks(conn, unit, status, overdue))
 
 
 @router.get("/tasks/{task_id}", summary="One task with its history")
-async def task(task_id: str, conn: asyncpg.Connection = Depends(connection)) -> OrjsonResponse:
+async def task(task_id: str, conn: asyncpg.Connection = CONNECTION) -> OrjsonResponse:
     """The task, its next due date and its status history; the ETag is its version."""
     body = await get_task(conn, task_id)
     return OrjsonResponse(body, headers={"ETag": version_etag(body["version"])})
@@ -53,7 +53,7 @@ async def patch_task(
     task_id: str,
     change: TaskUpdate,
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     actor: Actor = Depends(current_actor),
 ) -> OrjsonResponse:
     """Needs the version read (If-Match or version): 428 without, 412 with the current task when stale."""

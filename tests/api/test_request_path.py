@@ -145,12 +145,12 @@ def test_a_page_follows_every_kind_of_write_at_once(client, engine):
 
     # a column dropped under the cached catalog (the statement built from it names the column)
     with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE layers.rp_lots DROP COLUMN landuse_name"))
+        conn.execute(text("ALTER TABLE layers.rp_lots DROP COLUMN lot_note"))
         bump(conn, Area.plan_layers, "test: a column less")
     dropped = client.get(url)
     assert dropped.status_code == 200, dropped.text
-    assert "landuse_name" not in dropped.json()["features"][0]["properties"]
-    assert client.get(url + "?landuse_name=x").status_code == 400
+    assert "lot_note" not in dropped.json()["features"][0]["properties"]
+    assert client.get(url + "?lot_note=x").status_code == 400
 
 
 def test_an_unknown_collection_or_property_is_still_named(client):
@@ -158,3 +158,51 @@ def test_an_unknown_collection_or_property_is_still_named(client):
     assert missing.status_code == 404 and "no_such_layer" in missing.json()["description"]
     unknown = client.get("/api/collections/districts/items?colour=red")
     assert unknown.status_code == 400 and "colour" in unknown.json()["description"]
+
+
+def test_a_routes_connection_is_back_in_the_pool_before_its_response_goes_out(database_url):
+    # under load a connection must not wait on a client reading its response
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    app = create_app()
+    held = []
+
+    async def spy(scope, receive, send):
+        async def watch(message):
+            if message["type"] == "http.response.start":
+                pool = app.state.pool
+                held.append((scope["path"], pool.get_size() - pool.get_idle_size()))
+            await send(message)
+
+        await app(scope, receive, watch)
+
+    with TestClient(spy) as client:
+        for url in (
+            "/api/here?lon=105.83&lat=22.15",
+            "/api/search?q=ba",
+            "/api/projects",
+            "/api/collections",
+            "/api/collections/districts/items",
+            "/api/collections/districts/tiles/WebMercatorQuad/8/207/112",
+        ):
+            assert client.get(url).status_code == 200, url
+    assert held and all(n == 0 for _, n in held), held
+
+
+def test_every_route_takes_its_connection_for_the_route_only(client):
+    from api.deps import connection
+
+    found = []
+
+    def walk(dependant):
+        for sub in dependant.dependencies:
+            if sub.call is connection:
+                found.append(sub.scope)
+            walk(sub)
+
+    for context in iter_route_contexts(client.app.routes):
+        if isinstance(context.original_route, APIRoute):
+            walk(context.original_route.dependant)
+    assert len(found) > 30 and set(found) == {"function"}
