@@ -3,6 +3,7 @@
 import math
 
 import asyncpg
+import orjson
 
 from geo.errors import InvalidParameter
 from geo.store.crs import VN2000_SRID
@@ -31,6 +32,18 @@ _NEAR = """
 _DISTANCE = """
     CASE WHEN ST_Dimension(t.geom) = 2 THEN 0::float8
          ELSE round(ST_Distance(t.geom::geography, p.gg)::numeric, 1)::float8 END
+"""
+
+_CATALOG = """
+SELECT s.sheet_id, s.number, s.title_vi, s.title_en, s.is_group,
+       l.layer_key, l.title_vi AS layer_title_vi, l.title_en AS layer_title_en,
+       CASE WHEN l.table_name IS NOT NULL
+                 AND to_regclass('layers.' || quote_ident(l.table_name)) IS NOT NULL
+            THEN quote_ident(l.table_name) END AS relation,
+       row_number() OVER (ORDER BY s.number, l.sort_order, l.layer_key) AS ord
+FROM map_sheet s
+LEFT JOIN sheet_layer l ON l.sheet_id = s.sheet_id
+ORDER BY s.number, l.sort_order, l.layer_key
 """
 
 _ADMIN = f"""
@@ -111,18 +124,9 @@ SELECT (SELECT version FROM data_version WHERE id = 1) AS data_version,
                 SELECT 'project', j.project_id, j.name_vi, j.location_level, j.status, NULL
                   FROM project j, district d
                  WHERE j.geom IS NULL AND NOT j.is_category AND d.code = ANY(j.district_codes)) u
-       ) AS unmapped_in_district
-"""
-
-_CATALOG = """
-SELECT s.sheet_id, s.number, s.title_vi, s.title_en, s.is_group,
-       l.layer_key, l.title_vi AS layer_title_vi, l.title_en AS layer_title_en,
-       CASE WHEN l.table_name IS NOT NULL
-                 AND to_regclass('layers.' || quote_ident(l.table_name)) IS NOT NULL
-            THEN quote_ident(l.table_name) END AS relation
-FROM map_sheet s
-LEFT JOIN sheet_layer l ON l.sheet_id = s.sheet_id
-ORDER BY s.number, l.sort_order, l.layer_key
+       ) AS unmapped_in_district,
+       -- the sheets and their layers, in the same round trip (the layers' query is built from them)
+       (SELECT json_agg(c ORDER BY c.ord) FROM ({_CATALOG}) c) AS catalog
 """
 
 _LAYER = """
@@ -247,7 +251,8 @@ async def what_is_here(
 
     sheets: dict[str, dict] = {}
     layers: list[tuple[dict, str, str, str, str]] = []  # sheet, layer key, titles vi/en, relation
-    for row in await conn.fetch(_CATALOG):
+    catalog = admin["catalog"]
+    for row in orjson.loads(catalog) if isinstance(catalog, str) else catalog or ():
         sheet = sheets.get(row["sheet_id"])
         if sheet is None:
             sheet = sheets[row["sheet_id"]] = {

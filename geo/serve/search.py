@@ -79,21 +79,22 @@ _SETTLEMENTS = """
 """
 
 _RANKED = """
-    WITH candidate AS ({candidates}),
+    WITH needle AS MATERIALIZED (SELECT fold_vi($1::text) AS q),
+    candidate AS ({candidates}),
     folded AS MATERIALIZED (
         SELECT c.*, fold_vi(c.name) AS fn, fold_vi(c.full_name) AS ff FROM candidate c
     ),
     matched AS (
         SELECT f.*,
                CASE
-                   WHEN f.fn = $1 OR f.ff = $1
-                        OR EXISTS (SELECT 1 FROM unnest(f.keys) k WHERE fold_vi(k) = $1)
-                        OR EXISTS (SELECT 1 FROM unnest(f.alt_names) a WHERE fold_vi(a) = $1) THEN 0
-                   WHEN starts_with(f.fn, $1) OR starts_with(f.ff, $1) THEN 1
-                   WHEN strpos(f.fn, $1) > 0 OR strpos(f.ff, $1) > 0 THEN 2
-                   WHEN EXISTS (SELECT 1 FROM unnest(f.alt_names) a WHERE strpos(fold_vi(a), $1) > 0) THEN 3
+                   WHEN f.fn = n.q OR f.ff = n.q
+                        OR EXISTS (SELECT 1 FROM unnest(f.keys) k WHERE fold_vi(k) = n.q)
+                        OR EXISTS (SELECT 1 FROM unnest(f.alt_names) a WHERE fold_vi(a) = n.q) THEN 0
+                   WHEN starts_with(f.fn, n.q) OR starts_with(f.ff, n.q) THEN 1
+                   WHEN strpos(f.fn, n.q) > 0 OR strpos(f.ff, n.q) > 0 THEN 2
+                   WHEN EXISTS (SELECT 1 FROM unnest(f.alt_names) a WHERE strpos(fold_vi(a), n.q) > 0) THEN 3
                END AS match_rank
-        FROM folded f
+        FROM folded f, needle n
     )
     SELECT m.kind, m.id, m.name, m.full_name, m.name_ascii, m.district, m.valid, m.match_rank,
            m.source, m.geometry_quality,
@@ -215,12 +216,11 @@ async def search_places(conn: asyncpg.Connection, q: str | None, limit: int = 10
     coordinate = await coordinate_hit(conn, text)
     if coordinate is not None:
         return [coordinate]
-    folded = await conn.fetchval("SELECT fold_vi($1)", text)
     candidates = _ADMIN_AND_PLAN
     settlements = await _settlement_table(conn)
     if settlements:
         candidates += _SETTLEMENTS.format(table=settlements)
-    rows = await conn.fetch(_RANKED.format(candidates=candidates), folded, list(KIND_ORDER), limit)
+    rows = await conn.fetch(_RANKED.format(candidates=candidates), text, list(KIND_ORDER), limit)
     return [
         {
             "kind": r["kind"],
