@@ -155,7 +155,7 @@ async def place(
     project_id: ProjectId,
     body: ProjectPlace,
     request: Request,
-    conn: asyncpg.Connection = Depends(connection),
+    conn: asyncpg.Connection = CONNECTION,
     actor: Actor = Depends(require_actor),
 ) -> OrjsonResponse:
     """Set the project's geometry (``geometry_quality`` becomes ``digitised``), re-screen that project
