@@ -1,4 +1,4 @@
-"""The cycle's vocabularies: one enum each (= the CHECKs of migration 0005) and their Vietnamese titles."""
+"""The cycle's vocabularies: one enum each (= the CHECKs of migration 0005) and their titles (VI, EN)."""
 
 from enum import StrEnum
 
@@ -47,12 +47,26 @@ PART_TITLES_VI = {
     PlanPart.defence: "Về quốc phòng, an ninh",
 }
 
+PART_TITLES_EN = {
+    PlanPart.economy: "Economy",
+    PlanPart.society: "Society",
+    PlanPart.environment: "Natural resources and environment",
+    PlanPart.infrastructure: "Infrastructure",
+    PlanPart.defence: "Defence and security",
+}
+
 
 STATUS_TITLES_VI = {
     TargetStatus.met: "đạt",
     TargetStatus.on_track: "đúng lộ trình",
     TargetStatus.behind: "chậm so với lộ trình",
     TargetStatus.no_data: "chưa đủ dữ liệu",
+}
+STATUS_TITLES_EN = {
+    TargetStatus.met: "met",
+    TargetStatus.on_track: "on track",
+    TargetStatus.behind: "behind the path",
+    TargetStatus.no_data: "not enough data",
 }
 
 
@@ -71,6 +85,12 @@ TASK_STATUS_TITLES_VI = {
     TaskStatus.completed: "hoàn thành",
     TaskStatus.cancelled: "hủy bỏ",
 }
+TASK_STATUS_TITLES_EN = {
+    TaskStatus.not_started: "not started",
+    TaskStatus.in_progress: "in progress",
+    TaskStatus.completed: "completed",
+    TaskStatus.cancelled: "cancelled",
+}
 
 
 class ReportState(StrEnum):
@@ -87,6 +107,12 @@ REPORT_STATE_TITLES_VI = {
     ReportState.submitted: "đã gửi",
     ReportState.returned: "trả lại",
     ReportState.accepted: "đã tiếp nhận",
+}
+REPORT_STATE_TITLES_EN = {
+    ReportState.draft: "draft",
+    ReportState.submitted: "submitted",
+    ReportState.returned: "returned",
+    ReportState.accepted: "accepted",
 }
 
 
@@ -117,6 +143,11 @@ GEOMETRY_QUALITY_LABELS = {
 }
 
 
+def _labelled(enum, vi: dict, en: dict) -> list[dict]:
+    """Each value of ``enum`` in order with its Vietnamese and English label."""
+    return [{"value": str(v), "label_vi": vi[v], "label_en": en[v]} for v in enum]
+
+
 def vocabularies() -> dict:
     """The vocabularies the page shows, in their order, with Vietnamese and English labels."""
     return {
@@ -129,9 +160,9 @@ def vocabularies() -> dict:
             for q, (vi, en) in GEOMETRY_QUALITY_LABELS.items()
         ],
         # the yearly cycle's lists (each also comes with the list it qualifies, as "statuses"/"states")
-        "target_statuses": [{"value": str(s), "label_vi": STATUS_TITLES_VI[s]} for s in TargetStatus],
-        "plan_parts": [{"value": str(p), "label_vi": PART_TITLES_VI[p]} for p in PlanPart],
-        "task_statuses": [{"value": str(s), "label_vi": TASK_STATUS_TITLES_VI[s]} for s in TaskStatus],
-        "report_states": [{"value": str(s), "label_vi": REPORT_STATE_TITLES_VI[s]} for s in ReportState],
+        "target_statuses": _labelled(TargetStatus, STATUS_TITLES_VI, STATUS_TITLES_EN),
+        "plan_parts": _labelled(PlanPart, PART_TITLES_VI, PART_TITLES_EN),
+        "task_statuses": _labelled(TaskStatus, TASK_STATUS_TITLES_VI, TASK_STATUS_TITLES_EN),
+        "report_states": _labelled(ReportState, REPORT_STATE_TITLES_VI, REPORT_STATE_TITLES_EN),
         "actual_kinds": [str(k) for k in ActualKind],
     }

@@ -103,6 +103,7 @@ function setLanguage(lang) {
     button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
   }
   document.title = `${t("app_title")} — planview`;
+  $("pv-monitoring-link").href = `/monitoring#lang=${lang}`; // the monitoring page opens in this language
   for (const cb of languageListeners) {
     try {
       cb(lang);

@@ -1,7 +1,14 @@
 // The monitoring page: targets dashboard, report board, my unit's report, projects over time.
 // Every list and vocabulary (statuses, parts, report states) comes from the API; only colours are config.
+// Labels come from the page's one translation table (i18n.js), in Vietnamese or English (?lang=, #lang=).
+import { LANGUAGES, applyStaticLabels, t as translate } from "./i18n.js";
+
 const config = JSON.parse(document.getElementById("pv-config").textContent);
 const $ = (id) => document.getElementById(id);
+const startHash = new URLSearchParams(location.hash.slice(1));
+let lang = [startHash.get("lang"), new URLSearchParams(location.search).get("lang")].find((l) => LANGUAGES.includes(l)) ?? "vi";
+const tr = (key, params) => translate(key, lang, params);
+const locale = () => (lang === "vi" ? "vi-VN" : "en-GB");
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -22,16 +29,17 @@ async function getJSON(url, options = {}) {
   return { ok: response.ok, status: response.status, body, etag: response.headers.get("ETag") };
 }
 
-const numberVi = (v) =>
-  v === null || v === undefined ? "—" : Number(v).toLocaleString("vi-VN", { maximumFractionDigits: 2 });
-const dateVi = (v) => (v ? new Date(v).toLocaleDateString("vi-VN") : "");
-const titleOf = (vocab, id) => vocab.find((x) => x.id === id)?.title_vi ?? id ?? "—";
-// project statuses (labels, colours) and task statuses: GET /api/vocabularies, read once
-let vocab = { project_statuses: [], task_statuses: [] };
-const projectStatus = (value) => vocab.project_statuses.find((s) => s.value === value);
-const projectLabel = (value) => projectStatus(value)?.label_vi ?? "chưa có ghi nhận";
-const projectColor = (value) => projectStatus(value)?.color;
-const taskLabel = (value) => vocab.task_statuses.find((s) => s.value === value)?.label_vi ?? value;
+const formatNumber = (v) =>
+  v === null || v === undefined ? "—" : Number(v).toLocaleString(locale(), { maximumFractionDigits: 2 });
+const formatDate = (v) => (v ? new Date(v).toLocaleDateString(locale()) : "");
+const formatTime = (v) => (v ? new Date(v).toLocaleString(locale()) : "");
+const named = (thing, field) => (lang === "en" && thing[`${field}_en`]) || thing[`${field}_vi`];
+// every vocabulary (labels in both languages, project colours): GET /api/vocabularies, read once
+let vocab = { project_statuses: [], task_statuses: [], target_statuses: [], plan_parts: [], report_states: [] };
+const term = (list, value) => vocab[list].find((s) => s.value === value);
+const label = (list, value) => (term(list, value) ? named(term(list, value), "label") : value ?? "—");
+const projectLabel = (value) => (term("project_statuses", value) ? label("project_statuses", value) : tr("mon_nothing_recorded"));
+const projectColor = (value) => term("project_statuses", value)?.color;
 
 // ------------------------------------------------------------------ tabs
 const loaded = {};
@@ -52,58 +60,58 @@ async function loadTargets() {
   const { body } = await getJSON("/api/targets");
   const legend = $("pv-status-legend");
   legend.replaceChildren(
-    ...body.statuses.map((s) => el("span", {}, el("span", { class: `pv-badge pv-status-${s.id}` }, s.title_vi))),
+    ...vocab.target_statuses.map((s) => el("span", {}, el("span", { class: `pv-badge pv-status-${s.value}` }, named(s, "label")))),
   );
   const container = $("pv-targets");
   container.replaceChildren();
-  for (const part of body.parts) {
-    const targets = body.targets.filter((t) => t.part === part.id);
-    const section = el("section", { class: "pv-part", "data-part": part.id }, el("h2", {}, part.title_vi));
-    if (!targets.length) section.append(el("p", { class: "pv-none" }, "Kế hoạch không đặt chỉ tiêu định lượng cho nội dung này."));
+  for (const part of vocab.plan_parts) {
+    const targets = body.targets.filter((t) => t.part === part.value);
+    const section = el("section", { class: "pv-part", "data-part": part.value }, el("h2", {}, named(part, "label")));
+    if (!targets.length) section.append(el("p", { class: "pv-none" }, tr("mon_no_quantified")));
     const cards = el("div", { class: "pv-cards" });
-    for (const target of targets) cards.append(targetCard(target, body.statuses));
+    for (const target of targets) cards.append(targetCard(target));
     section.append(cards);
     container.append(section);
   }
 }
 
-function targetCard(t, statuses) {
+function targetCard(t) {
   const status = t.status
-    ? el("span", { class: `pv-badge pv-status-${t.status}`, "data-status": t.status }, titleOf(statuses, t.status))
-    : el("span", { class: "pv-none" }, "số liệu nền / thông tin");
-  const goal = t.goal !== null ? `${t.comparator ?? ""} ${numberVi(t.goal)} ${t.unit ?? ""}` : t.goal_text ?? "";
+    ? el("span", { class: `pv-badge pv-status-${t.status}`, "data-status": t.status }, label("target_statuses", t.status))
+    : el("span", { class: "pv-none" }, tr("mon_baseline_info"));
+  const goal = t.goal !== null ? `${t.comparator ?? ""} ${formatNumber(t.goal)} ${t.unit ?? ""}` : t.goal_text ?? "";
   const hover = el("div", { class: "pv-hover" });
   const card = el(
     "article",
     { class: "pv-card", "data-target": t.target_id },
-    el("h3", {}, `${t.target_id} · ${t.indicator_vi}`),
-    el("div", { class: "pv-goal" }, `Mục tiêu: ${goal}${t.goal_year ? ` (${t.goal_year})` : ""} `, status),
+    el("h3", {}, `${t.target_id} · ${named(t, "indicator")}`),
+    el("div", { class: "pv-goal" }, `${tr("mon_goal", { goal })}${t.goal_year ? ` (${t.goal_year})` : ""} `, status),
   );
   if (t.by_year.length) {
     const chart = el("div", { class: "pv-chart" });
     card.append(chart, hover);
-    drawChart(chart, t, hover, statuses);
+    drawChart(chart, t, hover);
     const last = t.by_year[t.by_year.length - 1];
-    hover.textContent = describe(t, last, statuses);
+    hover.textContent = describe(t, last);
   } else {
-    card.append(el("div", { class: "pv-none" }, "Chưa có số liệu thực hiện được công bố."));
+    card.append(el("div", { class: "pv-none" }, tr("mon_no_actuals")));
   }
   return card;
 }
 
-function describe(t, row, statuses) {
-  const kind = row.kind === "official" ? "chính thức" : "ước tính";
-  const verdict = row.status ? ` — ${titleOf(statuses, row.status)}` : "";
-  return `${row.year}: ${numberVi(row.value)} ${t.unit ?? ""} (${kind})${verdict}. Nguồn: ${row.source}`;
+function describe(t, row) {
+  const kind = row.kind === "official" ? tr("mon_kind_official") : tr("mon_kind_estimate");
+  const verdict = row.status ? ` — ${label("target_statuses", row.status)}` : "";
+  return `${row.year}: ${formatNumber(row.value)} ${t.unit ?? ""} (${kind})${verdict}. ${tr("mon_source")}: ${row.source}`;
 }
 
-function drawChart(container, t, hover, statuses) {
+function drawChart(container, t, hover) {
   const years = t.by_year.map((r) => r.year);
   const values = t.by_year.map((r) => r.value);
-  const series = [{}, { label: "Thực hiện", stroke: "#2166ac", width: 2, points: { size: 6 } }];
+  const series = [{}, { label: tr("mon_series_actual"), stroke: "#2166ac", width: 2, points: { size: 6 } }];
   const data = [years, values];
   if (t.goal !== null && t.assessed) {
-    series.push({ label: "Mục tiêu", stroke: "#d73027", dash: [4, 4], points: { show: false } });
+    series.push({ label: tr("mon_series_goal"), stroke: "#d73027", dash: [4, 4], points: { show: false } });
     data.push(years.map(() => t.goal));
   }
   const plot = new uPlot(
@@ -118,7 +126,7 @@ function drawChart(container, t, hover, statuses) {
         setCursor: [
           (u) => {
             const i = u.cursor.idx;
-            if (i !== null && i !== undefined && t.by_year[i]) hover.textContent = describe(t, t.by_year[i], statuses);
+            if (i !== null && i !== undefined && t.by_year[i]) hover.textContent = describe(t, t.by_year[i]);
           },
         ],
       },
@@ -126,7 +134,7 @@ function drawChart(container, t, hover, statuses) {
     data,
     container,
   );
-  container.title = t.by_year.map((r) => describe(t, r, statuses)).join("\n");
+  container.title = t.by_year.map((r) => describe(t, r)).join("\n");
   return plot;
 }
 
@@ -149,18 +157,20 @@ async function loadBoard() {
   rows.replaceChildren();
   if (!ok) {
     $("pv-board-summary").textContent =
-      status === 401 ? "Đăng nhập với vai trò chuyên viên Sở KH&ĐT để xem bảng theo dõi." : body?.description ?? "";
+      status === 401 ? tr("mon_board_login") : body?.description ?? "";
     $("pv-board-docs").replaceChildren();
     return;
   }
   const c = body.counts;
-  $("pv-board-summary").textContent =
-    `Hạn ${dateVi(body.deadline)} (còn ${body.days_to_deadline} ngày) · ${c.units} đơn vị · đã tiếp nhận ${c.accepted} · ` +
-    `đã gửi ${c.submitted} · trả lại ${c.returned} · trễ hạn ${c.late} · quá hạn chưa gửi ${c.missing}`;
+  $("pv-board-summary").textContent = tr("mon_board_summary", {
+    deadline: formatDate(body.deadline),
+    days: body.days_to_deadline,
+    ...c,
+  });
   $("pv-board-docs").replaceChildren(
-    el("a", { href: `/api/reports/${year}/consolidated.xlsx` }, "Tổng hợp (XLSX)"),
-    el("a", { href: `/api/reports/${year}/consolidated.pdf` }, "Báo cáo (PDF)"),
-    el("a", { href: `/api/reports/${year}/consolidated.html`, target: "_blank" }, "Bản in (HTML)"),
+    el("a", { href: `/api/reports/${year}/consolidated.xlsx` }, tr("mon_doc_xlsx")),
+    el("a", { href: `/api/reports/${year}/consolidated.pdf` }, tr("mon_doc_pdf")),
+    el("a", { href: `/api/reports/${year}/consolidated.html`, target: "_blank" }, tr("mon_doc_html")),
   );
   for (const u of body.units) {
     rows.append(
@@ -168,11 +178,11 @@ async function loadBoard() {
         "tr",
         { class: u.missing ? "pv-missing" : "", "data-unit": u.unit_id },
         el("td", {}, u.unit_id),
-        el("td", {}, u.name_vi),
-        el("td", {}, u.state ? titleOf(body.states, u.state) : "chưa lập"),
-        el("td", {}, u.submitted_at ? new Date(u.submitted_at).toLocaleString("vi-VN") : ""),
-        el("td", {}, u.late ? `${u.late_days} ngày` : ""),
-        el("td", {}, u.missing ? "có" : ""),
+        el("td", {}, named(u, "name")),
+        el("td", {}, u.state ? label("report_states", u.state) : tr("mon_not_started")),
+        el("td", {}, formatTime(u.submitted_at)),
+        el("td", {}, u.late ? tr("mon_days", { n: u.late_days }) : ""),
+        el("td", {}, u.missing ? tr("mon_yes") : ""),
       ),
     );
   }
@@ -186,15 +196,29 @@ let unitMap = null;
 async function loadWho() {
   const me = await getJSON("/api/auth/me");
   who = me.ok ? me.body : null;
-  const line = $("pv-mon-who");
-  line.textContent = who ? `${who.display_name ?? who.username} · ${who.role} · ${(who.units ?? []).join(", ")}` : "Chưa đăng nhập.";
+  renderWho();
+}
+
+function renderWho() {
+  const role = who ? (lang === "en" ? who.role_label_en : who.role_label_vi) ?? who.role : "";
+  $("pv-mon-who").textContent = who ? `${who.display_name ?? who.username} · ${role} · ${(who.units ?? []).join(", ")}` : tr("mon_not_logged_in");
+}
+
+let myUnits = [];
+
+function renderUnitOptions() {
+  const select = $("pv-unit");
+  const chosen = select.value;
+  select.replaceChildren(...myUnits.map((u) => el("option", { value: u.unit_id }, `${u.unit_id} · ${named(u, "name")}`)));
+  if (chosen) select.value = chosen;
 }
 
 async function loadUnitTab() {
   const units = (await getJSON("/api/reporting-units")).body.units;
-  const mine = who?.units?.length ? units.filter((u) => who.units.includes(u.unit_id)) : units;
+  myUnits = who?.units?.length ? units.filter((u) => who.units.includes(u.unit_id)) : units;
   const select = $("pv-unit");
-  select.replaceChildren(...mine.map((u) => el("option", { value: u.unit_id }, `${u.unit_id} · ${u.name_vi}`)));
+  const mine = myUnits;
+  renderUnitOptions();
   const wanted = new URLSearchParams(location.hash.slice(1)).get("unit");
   if (wanted && mine.some((u) => u.unit_id === wanted)) select.value = wanted;
   yearOptions($("pv-unit-year"), new URLSearchParams(location.hash.slice(1)).get("year"));
@@ -215,22 +239,25 @@ function reportUrl() {
 async function loadReport() {
   const { ok, status, body } = await getJSON(reportUrl());
   $("pv-unit-report").hidden = !ok;
-  $("pv-unit-message").textContent = ok
-    ? ""
-    : status === 401
-      ? "Đăng nhập bằng tài khoản cán bộ của đơn vị để lập báo cáo."
-      : body?.description ?? "Không đọc được báo cáo.";
+  unitMessage = ok ? null : status === 401 ? "mon_unit_login" : body?.description ?? "mon_report_unreadable";
+  renderUnitMessage();
   if (ok) renderReport(body);
 }
 
-function renderReport(body) {
+let unitMessage = null; // a key of the translation table, or the server's own description
+
+function renderUnitMessage() {
+  $("pv-unit-message").textContent = unitMessage ? (unitMessage.startsWith("mon_") ? tr(unitMessage) : unitMessage) : "";
+}
+
+function renderReport(body, { keepText = false } = {}) {
   report = body;
-  const state = titleOf(body.states, body.state);
-  const late = body.late ? ` · trễ ${body.late_days} ngày` : "";
-  const due = body.days_to_deadline >= 0 ? `còn ${body.days_to_deadline} ngày` : `đã quá hạn ${-body.days_to_deadline} ngày`;
-  $("pv-unit-state").textContent = `${body.unit.name_vi} · năm ${body.year} · ${state}${late} · hạn ${dateVi(body.deadline)} (${due})`;
+  const state = label("report_states", body.state);
+  const late = body.late ? tr("mon_late", { n: body.late_days }) : "";
+  const due = body.days_to_deadline >= 0 ? tr("mon_days_left", { n: body.days_to_deadline }) : tr("mon_days_over", { n: -body.days_to_deadline });
+  $("pv-unit-state").textContent = tr("mon_state_line", { unit: named(body.unit, "name"), year: body.year, state, late, deadline: formatDate(body.deadline), due });
   $("pv-unit-state").dataset.state = body.state;
-  if (body.return_reason && body.state === "returned") $("pv-unit-state").append(el("div", {}, `Lý do trả lại: ${body.return_reason}`));
+  if (body.return_reason && body.state === "returned") $("pv-unit-state").append(el("div", {}, tr("mon_return_reason", { reason: body.return_reason })));
   // the lead unit's officer updates a task (the server checks it again); others see the status
   const canEdit = body.editable && who?.role === "officer" && (who.units ?? []).includes(body.unit.unit_id);
   const tasks = $("pv-unit-tasks").tBodies[0];
@@ -239,11 +266,11 @@ function renderReport(body) {
       el(
         "tr",
         { class: t.overdue ? "pv-overdue" : "", "data-task": t.task_id },
-        el("td", {}, t.title_vi),
+        el("td", {}, named(t, "title")),
         el("td", {}, t.plan_section),
-        el("td", {}, `${t.deadline_text ?? ""}${t.next_due ? ` (${dateVi(t.next_due)})` : ""}${t.overdue ? " — quá hạn" : ""}`),
-        el("td", { "data-status": t.status }, canEdit ? taskEditor(t) : taskLabel(t.status)),
-        el("td", {}, t.progress_pct !== null ? `${numberVi(t.progress_pct)} %` : ""),
+        el("td", {}, `${t.deadline_text ?? ""}${t.next_due ? ` (${formatDate(t.next_due)})` : ""}${t.overdue ? tr("mon_overdue") : ""}`),
+        el("td", { "data-status": t.status }, canEdit ? taskEditor(t) : label("task_statuses", t.status)),
+        el("td", {}, t.progress_pct !== null ? `${formatNumber(t.progress_pct)} %` : ""),
       ),
     ),
   );
@@ -252,18 +279,20 @@ function renderReport(body) {
   );
   $("pv-unit-indicators").replaceChildren(
     ...body.indicators.map((i) =>
-      el("li", {}, `${i.target_id} · ${i.indicator_vi}: ${i.value !== null ? numberVi(i.value) : "chưa có số liệu"} (${i.status ?? ""})`),
+      el("li", {}, `${i.target_id} · ${named(i, "indicator")}: ${i.value !== null ? formatNumber(i.value) : tr("mon_no_data_yet")} (${i.status ? label("target_statuses", i.status) : ""})`),
     ),
   );
-  $("pv-difficulties").value = body.difficulties ?? "";
-  $("pv-proposals").value = body.proposals ?? "";
+  if (!keepText) {
+    $("pv-difficulties").value = body.difficulties ?? "";
+    $("pv-proposals").value = body.proposals ?? "";
+  }
   for (const id of ["pv-difficulties", "pv-proposals"]) {
     $(id).maxLength = body.max_text_chars;
     $(id).disabled = !body.editable;
   }
   $("pv-save").disabled = $("pv-submit").disabled = !body.editable;
   $("pv-unit-events").replaceChildren(
-    ...body.events.map((e) => el("li", {}, `${new Date(e.at).toLocaleString("vi-VN")} · ${e.actor} · ${e.action}${e.note ? ` · ${e.note}` : ""}`)),
+    ...body.events.map((e) => el("li", {}, `${formatTime(e.at)} · ${e.actor} · ${e.action}${e.note ? ` · ${e.note}` : ""}`)),
   );
   drawUnitMap(body.projects);
 }
@@ -271,8 +300,8 @@ function renderReport(body) {
 function taskEditor(task) {
   const select = el(
     "select",
-    { "aria-label": "trạng thái" },
-    vocab.task_statuses.map((s) => el("option", { value: s.value }, s.label_vi)),
+    { "aria-label": tr("mon_task_status") },
+    vocab.task_statuses.map((s) => el("option", { value: s.value }, named(s, "label"))),
   );
   select.value = task.status;
   select.addEventListener("change", async () => {
@@ -285,11 +314,11 @@ function taskEditor(task) {
     const status = $("pv-form-status");
     status.dataset.result = String(result.status);
     if (result.ok) {
-      status.textContent = `Đã cập nhật nhiệm vụ ${task.task_id}.`;
+      status.textContent = tr("mon_task_updated", { id: task.task_id });
       await loadReport();
     } else {
       status.textContent =
-        result.status === 412 ? "Nhiệm vụ đã được sửa ở nơi khác; hãy tải lại." : result.body?.description ?? `Lỗi ${result.status}`;
+        result.status === 412 ? tr("mon_task_conflict") : result.body?.description ?? tr("mon_error", { status: result.status });
     }
   });
   return select;
@@ -319,7 +348,7 @@ async function writeReport(url, payload, headers = {}) {
   // a result shown is the answer to this write, never a leftover of the previous one
   const status = $("pv-form-status");
   delete status.dataset.result;
-  status.textContent = "Đang lưu…";
+  status.textContent = tr("mon_saving");
   const result = await getJSON(url, {
     method: url === reportUrl() ? "PUT" : "POST",
     headers: { "Content-Type": "application/json", ...headers, ...csrfHeader() },
@@ -327,11 +356,11 @@ async function writeReport(url, payload, headers = {}) {
   });
   if (result.ok) {
     renderReport(result.body);
-    status.textContent = "Đã lưu.";
+    status.textContent = tr("mon_saved");
   } else if (result.status === 412) {
-    status.textContent = "Báo cáo đã được sửa ở nơi khác kể từ khi bạn mở; hãy tải lại.";
+    status.textContent = tr("mon_report_conflict");
   } else {
-    status.textContent = result.body?.description ?? `Lỗi ${result.status}`;
+    status.textContent = result.body?.description ?? tr("mon_error", { status: result.status });
   }
   status.dataset.result = String(result.status);
   return result;
@@ -353,7 +382,7 @@ async function submitReport() {
   const saved = await saveDraft();
   if (!saved.ok) return;
   const result = await writeReport(`${reportUrl()}/submit`, { version: report.version });
-  if (result.ok) $("pv-form-status").textContent = result.body.late ? `Đã gửi (trễ ${result.body.late_days} ngày).` : "Đã gửi.";
+  if (result.ok) $("pv-form-status").textContent = result.body.late ? tr("mon_sent_late", { n: result.body.late_days }) : tr("mon_sent");
 }
 
 // ------------------------------------------------------------------ projects over time
@@ -378,8 +407,11 @@ async function loadHistory() {
   await showDay(dayOf(days), first.body);
 }
 
+let shownDay = null;
+
 async function showDay(day, preloaded) {
   const body = preloaded ?? (await getJSON(`/api/projects-as-of?date=${day}`)).body;
+  shownDay = day;
   $("pv-day-label").value = body.as_of;
   if (historyLayer) historyMap.removeLayer(historyLayer);
   historyLayer = L.geoJSON(body, {
@@ -400,7 +432,44 @@ async function showDay(day, preloaded) {
 
 const loaders = { targets: loadTargets, board: loadBoard, unit: loadUnitTab, history: loadHistory };
 
+// ------------------------------------------------------------------ language
+function setLanguage(next) {
+  lang = next;
+  document.documentElement.lang = lang;
+  applyStaticLabels(document, lang);
+  document.title = tr("mon_page_title");
+  for (const button of document.querySelectorAll("#pv-lang [data-lang]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
+  }
+  $("pv-mon-back").href = `/?lang=${lang}`;
+  const params = new URLSearchParams(location.hash.slice(1));
+  params.set("lang", lang);
+  history.replaceState(null, "", `#${params}`);
+}
+
+/** Say everything shown in the other language; what the user typed stays. */
+async function switchLanguage(next) {
+  if (next === lang || !LANGUAGES.includes(next)) return;
+  document.body.dataset.ready = "false";
+  setLanguage(next);
+  renderWho();
+  if (loaded.targets) loaded.targets = loadTargets();
+  if (loaded.board) loaded.board = loadBoard();
+  if (loaded.unit) {
+    renderUnitOptions();
+    renderUnitMessage();
+    if (report) renderReport(report, { keepText: true });
+  }
+  if (loaded.history && shownDay) loaded.history = showDay(shownDay);
+  await Promise.all(Object.values(loaded));
+  document.body.dataset.ready = "true";
+}
+
 async function start() {
+  setLanguage(lang);
+  for (const button of document.querySelectorAll("#pv-lang [data-lang]")) {
+    button.addEventListener("click", () => switchLanguage(button.dataset.lang));
+  }
   for (const button of document.querySelectorAll("[data-tab]")) {
     button.addEventListener("click", async () => {
       document.body.dataset.ready = "false";

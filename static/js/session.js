@@ -70,6 +70,23 @@ async function logOut() {
   me = null;
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A padlock drawn inline (an emoji or symbol glyph is missing from the default fonts, DejaVu among them). */
+function lockIcon() {
+  const make = (tag, attrs) => {
+    const node = document.createElementNS(SVG, tag);
+    for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+    return node;
+  };
+  const icon = make("svg", { class: "pv-login-icon", viewBox: "0 0 16 16", width: "14", height: "14", "aria-hidden": "true", focusable: "false" });
+  icon.append(
+    make("path", { d: "M5 7.5V5a3 3 0 0 1 6 0v2.5", fill: "none", stroke: "currentColor", "stroke-width": "1.6" }),
+    make("rect", { x: "3", y: "7", width: "10", height: "8", rx: "1.5", fill: "currentColor" }),
+  );
+  return icon;
+}
+
 function render({ message = null, quiet = false } = {}) {
   if (!box) return;
   const t = translate;
@@ -106,7 +123,7 @@ function render({ message = null, quiet = false } = {}) {
       error,
     );
     // folded behind one button so the header keeps room for the search box (phones included)
-    const fold = h("details", { id: "pv-login-box", open: message ? true : undefined }, h("summary", { id: "pv-login-open", title: t("login_submit") }, h("span", { class: "pv-login-icon", "aria-hidden": "true" }, "\u{1F464}"), h("span", { class: "pv-login-label" }, ` ${t("login_submit")}`)), form);
+    const fold = h("details", { id: "pv-login-box", open: message ? true : undefined }, h("summary", { id: "pv-login-open", title: t("login_submit") }, lockIcon(), h("span", { class: "pv-login-label" }, ` ${t("login_submit")}`)), form);
     box.replaceChildren(fold);
   }
   if (!quiet) box.dataset.state = me ? "in" : "out";

@@ -20,6 +20,14 @@ def test_the_page_gets_the_statuses_from_the_api(client):
     assert all(re.fullmatch(r"#[0-9a-f]{6}", s["color"]) for s in statuses)
 
 
+def test_the_cycles_lists_come_with_both_languages(client):
+    body = client.get("/api/vocabularies").json()
+    for name in ("target_statuses", "plan_parts", "task_statuses", "report_states"):
+        assert body[name] and all(term["label_vi"] and term["label_en"] for term in body[name]), name
+    parts = {p["value"]: p for p in body["plan_parts"]}
+    assert (parts["economy"]["label_vi"], parts["economy"]["label_en"]) == ("Về kinh tế", "Economy")
+
+
 def test_the_database_check_lists_the_same_statuses(engine):
     with engine.connect() as conn:
         check = conn.execute(

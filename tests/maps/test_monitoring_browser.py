@@ -96,3 +96,55 @@ def test_the_time_slider_shows_statuses_as_of_a_day(open_page):
     assert page.locator("#pv-day-label").input_value() < page.evaluate(
         "new Date().toISOString().slice(0, 10)"
     )
+
+
+# letters only Vietnamese writes: an English page shows none of them in its own labels
+VIETNAMESE_LETTERS = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹàáèéìíòóùúýõãĩũ")
+
+
+@pytest.mark.browser
+def test_the_page_speaks_english_on_the_switch_and_the_map_page_passes_its_language(open_page):
+    page = open_page("/?lang=en")
+    assert page.locator("#pv-monitoring-link").get_attribute("href") == "/monitoring#lang=en"
+    page.click("#pv-monitoring-link")
+    page.wait_for_selector("body[data-ready=true] .pv-part")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator('[data-tab="targets"]').inner_text() == "Targets"
+    assert page.locator(".pv-part h2").first.inner_text() == "Economy"
+    assert page.locator('[data-target="T-40"] [data-status]').inner_text() == "met"
+    labels = page.locator("[data-i18n]").all_text_contents()
+    vietnamese = [text for text in labels if VIETNAMESE_LETTERS & set(text.replace("Bắc Kạn", "").lower())]
+    assert labels and vietnamese == []
+    # and back to Vietnamese in place
+    page.click('#pv-lang [data-lang="vi"]')
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator('[data-tab="targets"]').inner_text() == "Chỉ tiêu"
+    assert page.locator(".pv-part h2").first.inner_text() == "Về kinh tế"
+    assert page.locator('[data-target="T-40"] [data-status]').inner_text() == "đạt"
+    assert "lang=vi" in page.url
+    assert page.pv_external_requests() == [] and real_errors(page) == []
+
+
+@pytest.mark.browser
+def test_an_officers_form_keeps_what_was_typed_when_the_language_changes(
+    open_page, live_server, database_url
+):
+    from tests.api.conftest import Accounts
+
+    # an officer of a 2025 ward: the 2025 report is theirs to write (Na Rì district ended on 30/06/2025)
+    ward = Accounts(database_url).add("ducxuan.officer", "officer", ["01840"], name="Cán bộ Đức Xuân")
+    page = open_page("/monitoring")
+    log_in(page, live_server, ward)
+    page.goto(f"{live_server}/monitoring#tab=unit&year=2025")
+    page.reload(wait_until="networkidle")
+    page.wait_for_selector("body[data-ready=true]")
+    page.fill("#pv-difficulties", "Chưa lưu: đường tỉnh 258")
+    page.click('#pv-lang [data-lang="en"]')
+    page.wait_for_selector("body[data-ready=true]")
+    assert page.locator("#pv-unit option").all_inner_texts() == [
+        "01840 · People's Committee of Phường Đức Xuân"
+    ]
+    assert page.locator("#pv-save").inner_text() == "Save draft"
+    assert " due " in page.locator("#pv-unit-state").inner_text()
+    assert page.locator("#pv-difficulties").input_value() == "Chưa lưu: đường tỉnh 258"
+    assert real_errors(page) == []

@@ -448,3 +448,16 @@ def test_no_tab_shows_placeholder_text_for_missing_values(live_server, open_page
         panel_text = page.locator("#pv-panel").inner_text()
         for junk in ("null", "undefined", "NaN", "[object Object]"):
             assert not re.search(rf"\b{re.escape(junk)}\b", panel_text), (tab, junk)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_login_button_shows_its_padlock(live_server, open_page, width):
+    page = open_page("/", width=width, height=800)
+    button = page.locator("#pv-login-open")
+    icon = button.locator("svg.pv-login-icon")
+    box = icon.bounding_box()
+    assert box and box["width"] >= 10 and box["height"] >= 10  # drawn, whatever fonts the machine has
+    # no character the default fonts lack (an emoji would show as an empty box)
+    assert all(ord(c) < 0x2000 for c in button.inner_text())
+    if width < 600:
+        assert button.inner_text().strip() == ""  # on a phone the padlock alone is the button
