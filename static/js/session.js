@@ -79,7 +79,7 @@ function lockIcon() {
     for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
     return node;
   };
-  const icon = make("svg", { class: "pv-login-icon", viewBox: "0 0 16 16", width: "14", height: "14", "aria-hidden": "true", focusable: "false" });
+  const icon = make("svg", { class: "pv-login-icon", viewBox: "0 0 16 16", width: "12", height: "12", "aria-hidden": "true", focusable: "false" });
   icon.append(
     make("path", { d: "M5 7.5V5a3 3 0 0 1 6 0v2.5", fill: "none", stroke: "currentColor", "stroke-width": "1.6" }),
     make("rect", { x: "3", y: "7", width: "10", height: "8", rx: "1.5", fill: "currentColor" }),

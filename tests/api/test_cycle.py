@@ -309,7 +309,7 @@ def test_the_cycles_vocabularies_are_served_once(client):
     body = client.get("/api/vocabularies").json()
     assert [s["value"] for s in body["target_statuses"]] == ["met", "on_track", "behind", "no_data"]
     assert [s["value"] for s in body["report_states"]] == ["draft", "submitted", "returned", "accepted"]
-    assert body["plan_parts"][0] == {"value": "economy", "label_vi": "Về kinh tế"}
+    assert body["plan_parts"][0] == {"value": "economy", "label_vi": "Về kinh tế", "label_en": "Economy"}
     assert {s["value"] for s in body["task_statuses"]} == {
         "not_started",
         "in_progress",
