@@ -21,6 +21,27 @@ def _rows(path: Path) -> list[dict[str, str | None]]:
         ]
 
 
+def agency_reporting_units(path: Path = AGENCIES_CSV) -> list[dict]:
+    """The agencies as reporting units (kind ``agency``): the same ids, names and validity as the table.
+
+    agencies.csv is the one list of agencies: the ``agency`` table and the shipped ``reporting_unit``
+    rows of kind ``agency`` are both loaded from it, so their validity cannot disagree.
+    """
+    return [
+        {
+            "unit_id": r["agency_id"],
+            "kind": "agency",
+            "name_vi": r["name_vi"],
+            "name_en": r["name_en"],
+            "valid_from": date.fromisoformat(r["valid_from"]) if r["valid_from"] else None,
+            "valid_to": date.fromisoformat(r["valid_to"]) if r["valid_to"] else None,
+            "source": r["source"] + (f" ({r['source_url']})" if r["source_url"] else ""),
+            "notes": r["notes"],
+        }
+        for r in _rows(path)
+    ]
+
+
 def load_agencies(conn: Connection, path: Path = AGENCIES_CSV) -> int:
     """Insert or update the agencies of ``path``; returns how many rows changed (none are deleted)."""
     changed = 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, text
 
 from geo.errors import InvalidParameter
+from geo.ingest.agencies import AGENCIES_CSV, agency_reporting_units
 from geo.ingest.staging import Changes, LoadError, _stage, _sync
 from geo.plan.deadlines import parse_deadline
 from geo.plan.projects import LOADER_RECORDED_BY
@@ -86,6 +87,18 @@ def read_units(path: Path) -> list[dict]:
         if row["valid_from"] and row["valid_to"] and row["valid_from"] > row["valid_to"]:
             raise LoadError(f"{where}: valid_from is after valid_to")
     return rows
+
+
+def shipped_units() -> list[dict]:
+    """The shipped reporting units: districts and 2025 units from reporting_units.csv, agencies from
+    agencies.csv (the one list of agencies, also the ``agency`` table)."""
+    units = read_units(UNITS_CSV)
+    listed = [u["unit_id"] for u in units if u["kind"] == UnitKind.agency.value]
+    if listed:
+        raise LoadError(
+            f"{UNITS_CSV.name} lists agencies ({', '.join(listed)}): agencies come from {AGENCIES_CSV.name}"
+        )
+    return units + agency_reporting_units()
 
 
 def _in_force(unit: dict, day: date) -> bool:
@@ -195,7 +208,7 @@ def load_units_and_tasks(
     """Load the units and tasks: a file given replaces the list; a plain reload keeps a province's list."""
     units_path = units_csv or (None if _custom_origin(conn, "reporting_unit") else UNITS_CSV)
     if units_path is not None:
-        units = read_units(units_path)
+        units = shipped_units() if units_path.resolve() == UNITS_CSV.resolve() else read_units(units_path)
         _sync_units(conn, units, changes)
         _mark(
             conn,

@@ -15,6 +15,7 @@ NGAN_SON = "062"
 PLANNER = Actor(username="skhdt.planner", role=Role.planner)
 NA_RI_OFFICER = Actor(username="nari.officer", role=Role.officer, units=(NA_RI,))
 FOREST_OFFICER = Actor(username="snn.officer", role=Role.officer, units=("SNNPTNT",))
+BA_BE_2025_OFFICER = Actor(username="babe.officer", role=Role.officer, units=("01906",))
 VN = timezone(timedelta(hours=7))
 
 
@@ -35,7 +36,7 @@ class Acting:
 def acting(client, accounts):
     """Who the next requests come from: the three accounts of this module, or nobody."""
     tokens = {}
-    for actor in (PLANNER, NA_RI_OFFICER, FOREST_OFFICER):
+    for actor in (PLANNER, NA_RI_OFFICER, FOREST_OFFICER, BA_BE_2025_OFFICER):
         accounts.add(actor.username, actor.role.value, actor.units)
         tokens[actor.username] = accounts.token(actor.username)
     client.cookies.clear()
@@ -49,7 +50,7 @@ def test_the_shipped_cycle_data(client, engine):
     assert kinds["district"] == 8 and kinds["commune_2025"] == 37 and kinds["agency"] >= 10
     assert all(u["source"] for u in units)
     names = {u["unit_id"]: u["name_vi"] for u in units}
-    assert names[NA_RI] == "UBND huyện Na Rì" and names["SKHDT"] == "Sở Kế hoạch và Đầu tư"
+    assert names[NA_RI] == "UBND huyện Na Rì" and names["SKHDT"] == "Sở Kế hoạch và Đầu tư tỉnh Bắc Kạn"
     tasks = client.get("/api/tasks", params={"unit": NA_RI}).json()["tasks"]
     by_id = {t["task_id"]: t for t in tasks}
     review = by_id[f"KH56-IV1-RASOAT-{NA_RI}"]
@@ -246,8 +247,12 @@ def test_the_cycle_end_to_end(client, engine, acting, tmp_path):
 
 def test_an_on_time_submission_is_not_late(client, acting):
     year = datetime.now(VN).year + 1
-    url = f"/api/reports/{year}/units/SNNPTNT"
+    # Bắc Kạn's departments ended with the province (30/06/2025 at the latest): they report no more
     acting.be(FOREST_OFFICER)
+    gone = client.put(f"/api/reports/{year}/units/SNNPTNT", json={"difficulties": "Không", "version": 0})
+    assert gone.status_code == 404 and "not in force" in gone.json()["description"]
+    url = f"/api/reports/{year}/units/01906"
+    acting.be(BA_BE_2025_OFFICER)
     saved = client.put(url, json={"difficulties": "Không", "version": 0})
     assert saved.status_code == 200
     body = client.post(url + "/submit", json={"version": saved.json()["version"]}).json()
@@ -255,10 +260,9 @@ def test_an_on_time_submission_is_not_late(client, acting):
     acting.be(PLANNER)
     board = client.get(f"/api/reports/{year}").json()
     assert board["days_to_deadline"] > 0 and board["counts"]["missing"] == 0
-    # a district no longer reports after the 2025 reform; the 2025 units do
-    assert NA_RI not in {b["unit_id"] for b in board["units"]} and "01906" in {
-        b["unit_id"] for b in board["units"]
-    }
+    # a district no longer reports after the 2025 reform, nor does a department of Bắc Kạn; the 2025 units do
+    reporting = {b["unit_id"] for b in board["units"]}
+    assert NA_RI not in reporting and "SNNPTNT" not in reporting and "01906" in reporting
 
 
 def test_task_update_by_its_units_officer(client, acting):

@@ -58,6 +58,24 @@ def _counts(engine):
         ).one()
 
 
+def test_agencies_are_one_list_with_one_validity(engine):
+    """agencies.csv feeds both the agency table and the agency reporting units: they cannot disagree."""
+    with engine.connect() as conn:
+        units = conn.execute(
+            text(
+                "SELECT unit_id, name_vi, name_en, valid_from, valid_to FROM reporting_unit "
+                "WHERE kind = 'agency' ORDER BY unit_id"
+            )
+        ).all()
+        agencies = conn.execute(
+            text("SELECT agency_id, name_vi, name_en, valid_from, valid_to FROM agency ORDER BY agency_id")
+        ).all()
+    assert units == agencies and len(units) == 18
+    # the end of Bắc Kạn province is the latest they can have ended; the notes say the real end is unknown
+    assert {u.valid_to for u in units} == {date(2025, 6, 30)}
+    assert not [r for r in csv.DictReader(open(UNITS_CSV, encoding="utf-8")) if r["kind"] == "agency"]
+
+
 def test_shipped_counts_and_a_province_list_replaces_them(engine, tmp_path):
     units, tasks, actuals, with_actuals = _counts(engine)
     assert (units, actuals, with_actuals) == (63, 17, 8)
@@ -68,7 +86,11 @@ def test_shipped_counts_and_a_province_list_replaces_them(engine, tmp_path):
     with open(mine, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows([r for r in rows if r["unit_id"] in ("066", "SKHDT")])
+        writer.writerows([r for r in rows if r["unit_id"] == "066"])
+        # a province's list names its departments itself
+        writer.writerow(
+            {"unit_id": "SKHDT", "kind": "agency", "name_vi": "Sở Kế hoạch và Đầu tư", "source": "x"}
+        )
     annex = tmp_path / "tasks.csv"
     with open(annex, "w", newline="", encoding="utf-8") as f:
         header = next(csv.reader(open(TASKS_CSV, encoding="utf-8")))
