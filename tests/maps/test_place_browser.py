@@ -1,5 +1,7 @@
 """Planners place projects in the page: draw a polygon or a point with Leaflet.draw, save, see who did it."""
 
+import json
+
 import httpx
 import pytest
 from sqlalchemy import text
@@ -126,6 +128,49 @@ def test_a_place_saved_by_someone_else_meanwhile_is_a_412_with_who_and_a_reload(
         )
     # the browser logs the refused PUT itself; nothing else may go wrong
     assert [e for e in page.pv_errors if "status of 412" not in e] == []
+
+
+def test_a_planner_uploads_a_geojson_file_and_an_invalid_polygon_is_repaired(
+    live_server, open_page, engine, people
+):
+    project_id = unplaced_projects(engine)[0]
+    page = open_page("/#lang=en")
+    log_in(page, "place.planner")
+    detail = open_project_card(page, project_id)
+    detail.locator("#pv-place-edit").click()
+    # a bow tie (its ring crosses itself) in a one-feature FeatureCollection, as a GIS program exports it
+    ring = [[105.83, 22.15], [105.84, 22.16], [105.84, 22.15], [105.83, 22.16], [105.83, 22.15]]
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"ten": "khu đất"},
+                "geometry": {"type": "Polygon", "coordinates": [ring]},
+            }
+        ],
+    }
+    detail.locator("#pv-place-file").set_input_files(
+        files=[
+            {
+                "name": "khu.geojson",
+                "mimeType": "application/geo+json",
+                "buffer": json.dumps(collection).encode(),
+            }
+        ]
+    )
+    page.locator(".leaflet-editing-icon").first.wait_for()  # the file's shape is up for editing
+    detail.locator("#pv-place-save").click()
+    saved = detail.locator(".pv-ok", has_text="Location saved.")
+    saved.wait_for()
+    assert "has been repaired" in saved.inner_text() and "Self-intersection" in saved.inner_text()
+    assert "Digitised by Chuyên viên Sở KH&ĐT at" in detail.locator(".pv-placed-by").inner_text()
+    with engine.connect() as conn:
+        kind = conn.execute(
+            text("SELECT GeometryType(geom) FROM project WHERE project_id = :p"), {"p": project_id}
+        ).scalar_one()
+    assert kind == "MULTIPOLYGON"
+    assert page.pv_errors == []
 
 
 def test_an_officer_gets_no_location_controls(live_server, open_page, people):
