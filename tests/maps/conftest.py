@@ -80,9 +80,13 @@ def live_server(database_url) -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Debian chromium for the whole session (never `playwright install`)."""
+    """A headless Debian chromium for one test module (never `playwright install`).
+
+    Per module, not per session: Playwright's sync API keeps an event loop running in this thread
+    while it is open, and every later test calling asyncio.run() would fail (seen with the browser
+    modules run first, --order=reverse)."""
     if not shutil.which(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
