@@ -109,6 +109,7 @@ class Case:
     ours: dict | None = None
     tipg: dict | None = None
     ceiling: dict | None = None
+    http_floor: dict | None = None  # the same requests answered by a bare ASGI app (cli/bench_floor.py)
     metric: str = "req_per_s"
     floor: str | None = None
     passed: bool | None = None
@@ -129,6 +130,7 @@ class Case:
             "ours": self.ours,
             "tipg": self.tipg,
             "postgis_ceiling": self.ceiling,
+            "http_floor": self.http_floor,
             "ratio_vs_tipg": self.ratio(),
             "floor": self.floor,
             "passed": self.passed,
@@ -421,6 +423,25 @@ def start_ours(url: str, workdir: Path) -> Server:
     return _start("planview", cmd, env, REPO_ROOT, port, "/healthz", workdir / "planview.log")
 
 
+def start_floor(base_url: str, url: str, workdir: Path) -> Server:
+    """The HTTP floor: a bare ASGI app under uvicorn answering every request with our page at ``url``."""
+    import httpx
+
+    from cli.bench_floor import BODY_FILE, ENCODING
+
+    # the page exactly as the client receives it (compressed when our server compresses it)
+    with httpx.stream("GET", base_url + url, headers={"Accept-Encoding": "gzip"}, timeout=60) as response:
+        body = b"".join(response.iter_raw())
+        encoding = response.headers.get("content-encoding", "")
+    page = workdir / "floor-page.bin"
+    page.write_bytes(body)
+    port = _free_port()
+    env = {**os.environ, BODY_FILE: str(page), ENCODING: encoding}
+    cmd = [sys.executable, "-m", "uvicorn", "cli.bench_floor:app", "--host", "127.0.0.1",
+           "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    return _start("floor", cmd, env, REPO_ROOT, port, "/", workdir / "floor.log")
+
+
 def ensure_tipg(console: Console) -> Path:
     """tipg (pinned) in its own venv under var/bench; returns its python."""
     python = TIPG_VENV / "bin" / "python"
@@ -627,7 +648,7 @@ def print_report(cases: list[Case], extra: dict, console: Console) -> None:
     table = Table(
         title=f"planview bench — {extra['parcels']} synthetic parcels, 1 uvicorn worker each, loopback"
     )
-    for column in ("case", "ours", "tipg", "PostGIS ceiling", "ratio", "floor", "ok"):
+    for column in ("case", "ours", "tipg", "PostGIS ceiling", "HTTP floor", "ratio", "floor", "ok"):
         table.add_column(column, justify="left" if column in ("case", "floor") else "right")
     for case in cases:
 
@@ -639,7 +660,7 @@ def print_report(cases: list[Case], extra: dict, console: Console) -> None:
             return f"p50 {d['p50_ms']:g} / p95 {d['p95_ms']:g} ms"
 
         ok = {True: "[green]yes", False: "[red]NO", None: ""}[case.passed]
-        table.add_row(case.name, cell(case.ours), cell(case.tipg), cell(case.ceiling),
+        table.add_row(case.name, cell(case.ours), cell(case.tipg), cell(case.ceiling), cell(case.http_floor),
                       _fmt(case.ratio(), "×"), case.floor or "", ok)  # fmt: skip
     console.print(table)
     for key, value in extra.items():
@@ -717,6 +738,13 @@ def run(parcels: int, quick: bool, anchor: bool, console: Console) -> dict:
                     ).summary()
                     case.passed = (case.ratio() or 0) >= FLOORS[f"items_{target}"]
                 case.ceiling = asyncio.run(measure_ceiling(url, bboxes, target, concurrency)).summary()
+                floor = start_floor(ours.base_url, ours_urls[0], workdir)
+                try:
+                    case.http_floor = asyncio.run(
+                        measure(floor.base_url, ours_urls, concurrency, count_features=True)
+                    ).summary()
+                finally:
+                    floor.stop()
                 cases.append(case)
 
         for z in ZOOMS:

@@ -73,6 +73,7 @@ def _plan_sources_steps(rules: list[dict], tables: dict[str, str]) -> Steps:
     catalog = yield from _layer_catalog_steps(tables)
     sources: dict[str, Source] = {}
     rule_sources: dict[str, list[str]] = {}
+    has_codes_of: dict[str, bool] = {}  # asked once per table, not once per land-use rule
     inactive: dict[str, tuple[str, str]] = {}  # rule code → why, in English and in Vietnamese
     filters: dict[str, list[str]] = {}
 
@@ -110,8 +111,9 @@ def _plan_sources_steps(rules: list[dict], tables: dict[str, str]) -> Steps:
                     and layer["geometry_type"] in ("polygon", "mixed")
                 ):
                     table = tables.get(layer["table_name"], layer["table_name"])
-                    has_codes = yield from _has_landuse_codes_steps(table)
-                    if has_codes:
+                    if table not in has_codes_of:
+                        has_codes_of[table] = yield from _has_landuse_codes_steps(table)
+                    if has_codes_of[table]:
                         found = layer_source(key)
                         sources.setdefault(key, found)
                         keys.append(key)

@@ -143,10 +143,13 @@ def _group_branch(rules: list[dict]) -> str:
     first = rules[0]
     keys = "ARRAY[" + ", ".join(lit(k) for k in first["source_keys"]) + "]::text[]"
     dwithin = first["predicate"] == "dwithin"
+    # the bounding boxes first (&& reads the box stored with each geometry): where the planner loops
+    # over every pair of footprints and pieces (projects against projects), ST_Intersects alone
+    # unpacked both geometries of each of the million pairs
     join = (
         f"ST_DWithin(f.geom, p.geom, {num(first['distance_m'])})"
         if dwithin
-        else "ST_Intersects(f.geom, p.geom)"
+        else "f.geom && p.geom AND ST_Intersects(f.geom, p.geom)"
     )
     pair = "TRUE"
     if first["constraint_kind"] in ("project", "zone_type"):

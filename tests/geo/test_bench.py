@@ -47,6 +47,10 @@ def test_quick_bench_without_anchor(bench_server, tmp_path):
     assert items["ours"]["errors"] == 0 and items["ours"]["req_per_s"] > 0
     assert items["ours"]["features_per_response"] > 0 and items["tipg"] is None
     assert items["postgis_ceiling"]["requests"] == items["ours"]["requests"]
+    # the HTTP floor answered the same requests with one of our pages (the client counted its features)
+    floor = items["http_floor"]
+    assert floor["errors"] == 0 and floor["requests"] == items["ours"]["requests"]
+    assert floor["features_per_response"] > 0
     for z in (8, 10, 12, 14):
         assert cases[f"tile z{z}"]["ours"]["errors"] == 0
     screen_all = next(c for c in report["cases"] if c["case"].startswith("screen all projects"))
