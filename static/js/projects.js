@@ -521,6 +521,7 @@ export class ProjectsOverlay {
 
   startPlacing(item) {
     this.stopPlacing();
+    this.ctx.map.closePopup(); // the project's card would cover the shape being edited
     const group = L.featureGroup().addTo(this.ctx.map);
     this.placing = { item, group, payload: null, editor: null, drawer: null, message: null, saving: false };
     this.ctx.placing = true;

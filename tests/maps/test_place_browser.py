@@ -173,6 +173,43 @@ def test_a_planner_uploads_a_geojson_file_and_an_invalid_polygon_is_repaired(
     assert page.pv_errors == []
 
 
+def test_a_planner_drags_a_vertex_of_the_current_place(live_server, open_page, engine, people):
+    token = people.token("place.planner")
+    project_id = unplaced_projects(engine)[0]
+    square = [[105.83, 22.15], [105.84, 22.15], [105.84, 22.16], [105.83, 22.16], [105.83, 22.15]]
+    etag = httpx.get(f"{live_server}/api/projects/{project_id}").headers["etag"]
+    placed = httpx.put(
+        f"{live_server}/api/projects/{project_id}/geometry",
+        json={"geometry": {"type": "Polygon", "coordinates": [square]}},
+        headers={"Authorization": f"Bearer {token}", "If-Match": etag},
+    )
+    assert placed.status_code == 200, placed.text
+    page = open_page("/")
+    log_in(page, "place.planner")
+    detail = open_project_card(page, project_id)
+    detail.locator("#pv-place-edit").click()  # the current place is up for editing, fitted in view
+    page.locator(".leaflet-editing-icon").first.wait_for()
+    map_idle(page)
+    # the vertex handle of the north-east corner, dragged 40 px further east
+    x, y = page.evaluate(
+        "(() => { const p = map_planview.latLngToContainerPoint([22.16, 105.84]); return [p.x, p.y]; })()"
+    )
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + x + 20, box["y"] + y, steps=5)
+    page.mouse.move(box["x"] + x + 40, box["y"] + y, steps=5)
+    page.mouse.up()
+    detail.locator("#pv-place-save").click()
+    detail.locator(".pv-ok", has_text="Đã lưu vị trí").wait_for()
+    with engine.connect() as conn:
+        east = conn.execute(
+            text("SELECT ST_XMax(geom) FROM project WHERE project_id = :p"), {"p": project_id}
+        ).scalar_one()
+    assert east > 105.8405  # the dragged corner moved east; the rest of the square stayed
+    assert page.pv_errors == []
+
+
 def test_an_officer_gets_no_location_controls(live_server, open_page, people):
     page = open_page("/")
     log_in(page, "nari.officer")
