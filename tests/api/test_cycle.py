@@ -9,6 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import text
 
 from geo.plan.actor import ANONYMOUS, Actor, Role
+from geo.store.versions import Area, bump
 
 NA_RI = "066"
 NGAN_SON = "062"
@@ -81,7 +82,28 @@ def test_target_status_on_known_values(client, engine):
     assert statuses == ["met", "on_track", "behind", "no_data"]
 
 
-def test_on_track_against_the_straight_path(client, engine, acting):
+@pytest.fixture
+def t49_restored(engine):
+    """T-49's baseline and actuals as they were after the test (other tests read T-49's shipped state)."""
+    with engine.connect() as conn:
+        baseline = conn.execute(
+            text("SELECT baseline_value, baseline_year FROM plan_target WHERE target_id = 'T-49'")
+        ).one()
+        actuals = set(conn.execute(text("SELECT id FROM target_actual WHERE target_id = 'T-49'")).scalars())
+    yield
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE plan_target SET baseline_value = :v, baseline_year = :y WHERE target_id = 'T-49'"),
+            {"v": baseline.baseline_value, "y": baseline.baseline_year},
+        )
+        conn.execute(
+            text("DELETE FROM target_actual WHERE target_id = 'T-49' AND NOT id = ANY(:kept)"),
+            {"kept": list(actuals)},
+        )
+        bump(conn, (Area.monitoring,), "test: T-49 restored")
+
+
+def test_on_track_against_the_straight_path(client, engine, acting, t49_restored):
     # a baseline of 10 communes in 2020 (set here for the test) draws the path 10 → 70 by 2030
     with engine.begin() as conn:
         conn.execute(

@@ -320,7 +320,20 @@ def test_ba_be_national_park_lies_inside_its_published_bounding_box(engine):
     assert inside
 
 
-def test_user_status_events_survive_a_reload(engine):
+@pytest.fixture
+def own_engine(own_database_url):
+    """An engine on a copy of the loaded database of this test alone (for a test that changes records
+    other tests read as shipped)."""
+    from geo.store.database import make_engine
+    from geo.store.settings import DatabaseSettings
+
+    engine = make_engine(DatabaseSettings(database_url=own_database_url))
+    yield engine
+    engine.dispose()
+
+
+def test_user_status_events_survive_a_reload(own_engine):
+    engine = own_engine
     with engine.begin() as conn:
         conn.execute(
             text(
