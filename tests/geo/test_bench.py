@@ -67,3 +67,18 @@ def test_quick_bench_without_anchor(bench_server, tmp_path):
             f"SELECT count(*) FROM layers.{LAYER_KEY} WHERE (properties->>'synthetic')::boolean"
         ).fetchone()[0]
     assert synthetic and count == 400 and sheet == "P8" and marked == 400
+
+
+def test_load_bench_smoke(bench_server, tmp_path):
+    # readers and writers against our server while `planview import --replace` runs in its own process
+    from cli.main import app
+
+    report_file = tmp_path / "load.json"
+    result = CliRunner().invoke(
+        app, ["bench", "--load", "--parcels", "300", "--seconds", "6", "--json", str(report_file)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(report_file.read_text())
+    assert report["readers"]["requests"] > 0 and report["readers"]["errors"] == 0
+    assert report["import"]["features"] == 300
+    assert report["writes_missing"] == 0 and report["writes_twice"] == 0
