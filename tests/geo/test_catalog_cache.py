@@ -88,3 +88,30 @@ def test_current_serves_the_snapshot_under_new_contents_and_refuses_a_new_struct
             await pool.close()
 
     asyncio.run(scenario())
+
+
+def test_a_page_reads_the_versions_of_its_etag_in_its_own_statement(database_url):
+    from geo.serve.features import ItemsQuery, current_items_page, items_page
+    from geo.store.versions import area_versions
+
+    async def scenario():
+        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+        cache = CatalogCache(pool=pool)
+        try:
+            # a bare pool (no JSON codec): the versions still come back as numbers
+            async with pool.acquire() as conn:
+                assert await current_items_page(conn, cache, "districts", ItemsQuery(limit=2)) is None
+                catalog = await cache.get(conn)
+                page = await items_page(
+                    conn, catalog.get("districts"), ItemsQuery(limit=2), with_versions=True
+                )
+                assert page.versions == await area_versions(conn) and page.number_returned == 2
+                found = await current_items_page(conn, cache, "districts", ItemsQuery(limit=2))
+                assert found is not None
+                now, collection, again = found
+                assert collection.id == "districts" and now.versions == page.versions
+                assert again.features == page.features
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
