@@ -30,7 +30,8 @@ def people(accounts) -> dict:
 
 @pytest.fixture(scope="module")
 def subjects(accounts) -> dict:
-    """Two projects without a place (to place) and the one with the most stored conflicts (left alone)."""
+    """Projects without a place, one per test that places (so any order passes), and the one with the most
+    stored conflicts (left alone)."""
     unplaced = accounts.sql(
         "SELECT project_id FROM project WHERE geom IS NULL AND NOT is_category ORDER BY project_id"
     )
@@ -38,7 +39,16 @@ def subjects(accounts) -> dict:
         "SELECT project_id FROM project_conflict GROUP BY project_id "
         "ORDER BY count(*) DESC, project_id LIMIT 1"
     )[0]["project_id"]
-    return {"target": unplaced[0]["project_id"], "second": unplaced[1]["project_id"], "other": other}
+    # the first test needs a project without a place; the others may move any project but these two
+    placed = accounts.sql(
+        "SELECT project_id FROM project WHERE geom IS NOT NULL AND NOT is_category "
+        "AND project_id NOT IN ($1, 'PRJ-06') ORDER BY project_id",
+        other,
+    )
+    ids = [r["project_id"] for r in unplaced + placed]
+    names = ("target", "second", "replaced", "stale", "refused", "csrf", "reloaded")
+    assert len(ids) >= len(names), ids
+    return {**dict(zip(names, ids, strict=False)), "other": other}
 
 
 def _etag(client, project_id):
@@ -138,8 +148,20 @@ def test_an_invalid_polygon_is_repaired_and_the_answer_says_so(client, accounts,
     assert body["placements"][0]["repaired"] == body["placement"]["repaired"]
 
 
+def _place_square(client, people, project_id):
+    """Give ``project_id`` the square as its place (a test's own starting point)."""
+    response = client.put(
+        f"/api/projects/{project_id}/geometry",
+        json={"geometry": SQUARE},
+        headers={**people["planner"], "If-Match": _etag(client, project_id)},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def test_a_point_replaces_a_polygon_and_the_audit_keeps_the_polygon(client, accounts, people, subjects):
-    target = subjects["target"]
+    target = subjects["replaced"]
+    _place_square(client, people, target)
     response = client.put(
         f"/api/projects/{target}/geometry",
         json={"geometry": {"type": "Point", "coordinates": [105.835, 22.155]}},
@@ -156,7 +178,7 @@ def test_a_point_replaces_a_polygon_and_the_audit_keeps_the_polygon(client, acco
 def test_a_stale_version_is_412_with_the_current_record_and_nothing_written(
     client, accounts, people, subjects
 ):
-    target = subjects["target"]
+    target = subjects["stale"]
     stale = _etag(client, target)
     first = client.put(
         f"/api/projects/{target}/geometry",
@@ -230,7 +252,7 @@ BAD = [
 def test_a_bad_geometry_is_refused_naming_the_problem(
     client, accounts, people, subjects, geometry, status, named
 ):
-    target = subjects["target"]
+    target = subjects["refused"]
     before = client.get(f"/api/projects/{target}").json()
     response = client.put(
         f"/api/projects/{target}/geometry",
@@ -243,7 +265,7 @@ def test_a_bad_geometry_is_refused_naming_the_problem(
 
 
 def test_non_finite_numbers_are_refused(client, people, subjects):
-    target = subjects["target"]
+    target = subjects["refused"]
     version = client.get(f"/api/projects/{target}").json()["version"]
     for literal in ("NaN", "Infinity", "1e999"):
         body = f'{{"geometry": {{"type": "Point", "coordinates": [{literal}, 22.1]}}, "version": {version}}}'
@@ -276,8 +298,8 @@ def test_officers_and_anonymous_callers_may_not_place(client, accounts, people, 
     assert client.get("/api/auth/me", headers=people["planner"]).json()["may_place_projects"] is True
 
 
-def test_a_cookie_placement_needs_the_csrf_token(client, accounts, subjects):
-    target = subjects["second"]
+def test_a_cookie_placement_needs_the_csrf_token(client, accounts, people, subjects):
+    target = subjects["csrf"]
     me = login(client, "place_planner")
     etag = _etag(client, target)
     refused = client.put(
@@ -293,10 +315,11 @@ def test_a_cookie_placement_needs_the_csrf_token(client, accounts, subjects):
     client.cookies.clear()
 
 
-def test_a_reload_keeps_a_digitised_place(client, engine, subjects):
+def test_a_reload_keeps_a_digitised_place(client, engine, people, subjects):
     from geo.ingest.load import load_all
 
-    target = subjects["target"]
+    target = subjects["reloaded"]
+    _place_square(client, people, target)
     placed = client.get(f"/api/projects/{target}").json()
     assert placed["geometry_quality"] == "digitised"
     load_all(engine)
