@@ -11,10 +11,10 @@ import orjson
 
 from geo.analysis.footprint import footprint_geometry
 from geo.analysis.screening import PROVINCE_CODE, PROVINCE_MARGIN_M, screen_project_async
-from geo.errors import InvalidParameter, NotFound, PreconditionFailed, PreconditionRequired, Unprocessable
+from geo.errors import InvalidParameter, NotFound, Unprocessable
 from geo.plan.actor import Actor
 from geo.plan.audit import record_audit
-from geo.plan.projects import PLACE_ACTION, get_project
+from geo.plan.projects import PLACE_ACTION, get_project, refuse_stale, require_version
 from geo.plan.scope import PLACING_ROLES, require_role
 from geo.store.text import check_json_text
 from geo.store.versions import Area, bump_async
@@ -89,22 +89,6 @@ async def _checked(conn: asyncpg.Connection, geometry: dict) -> dict:
     }
 
 
-async def _stale(conn: asyncpg.Connection, project_id: str, expected: int, current_version: int) -> None:
-    current = await get_project(conn, project_id)
-    last = await conn.fetchrow(
-        """SELECT coalesce(u.display_name, a.username) AS who, a.at FROM audit_event a
-           LEFT JOIN app_user u ON u.user_id = a.user_id
-           WHERE a.object_type = 'project' AND a.object_id = $1 ORDER BY a.id DESC LIMIT 1""",
-        project_id,
-    )
-    who, at = (last["who"], last["at"].isoformat()) if last else ("planview load", "load time")
-    raise PreconditionFailed(
-        f"project {project_id} was changed by {who} at {at} since you read it (you read version "
-        f"{expected}, it is now {current_version}); nothing was written",
-        current,
-    )
-
-
 async def place_project(
     conn: asyncpg.Connection, actor: Actor, project_id: str, payload, expected_version: int | None
 ) -> dict:
@@ -116,11 +100,7 @@ async def place_project(
     """
     require_role(actor, *PLACING_ROLES, what=f"placing project {project_id} on the map")
     geometry = place_geometry(payload)
-    if expected_version is None:
-        raise PreconditionRequired(
-            "say which version you read: send If-Match with the ETag of GET /api/projects/"
-            f"{project_id} (or 'version' in the body)"
-        )
+    require_version(project_id, expected_version)
     async with conn.transaction():
         before = await conn.fetchrow(
             """SELECT version, geometry_quality, location_level, geometry_note, geometry_note_vi,
@@ -131,7 +111,7 @@ async def place_project(
         if before is None:
             raise NotFound(f"project {project_id!r} does not exist")
         if expected_version != before["version"]:
-            await _stale(conn, project_id, expected_version, before["version"])
+            await refuse_stale(conn, project_id, expected_version, before["version"])
         place = await _checked(conn, geometry)
         after = await conn.fetchrow(
             """UPDATE project SET geom = ST_SetSRID(ST_GeomFromGeoJSON($2::text), 4326),

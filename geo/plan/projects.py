@@ -1,6 +1,7 @@
 """Projects of the plan: list with counts, full record, status changes with history, districts, report."""
 
 from datetime import date, datetime, time, timedelta, timezone
+from typing import NoReturn
 
 import asyncpg
 
@@ -201,6 +202,34 @@ async def get_project(conn: asyncpg.Connection, project_id: str) -> dict:
     return record
 
 
+def require_version(project_id: str, expected_version: int | None) -> None:
+    """428 when a write to a project does not say which version it read."""
+    if expected_version is None:
+        raise PreconditionRequired(
+            "say which version you read: send If-Match with the ETag of GET /api/projects/"
+            f"{project_id} (or 'version' in the body)"
+        )
+
+
+async def refuse_stale(
+    conn: asyncpg.Connection, project_id: str, expected: int, current_version: int
+) -> NoReturn:
+    """412 with the current record, naming who changed the project last (from the audit trail)."""
+    current = await get_project(conn, project_id)
+    last = await conn.fetchrow(
+        """SELECT coalesce(u.display_name, a.username) AS who, a.at FROM audit_event a
+           LEFT JOIN app_user u ON u.user_id = a.user_id
+           WHERE a.object_type = 'project' AND a.object_id = $1 ORDER BY a.id DESC LIMIT 1""",
+        project_id,
+    )
+    who, at = (last["who"], last["at"].isoformat()) if last else ("planview load", "load time")
+    raise PreconditionFailed(
+        f"project {project_id} was changed by {who} at {at} since you read it (you read version "
+        f"{expected}, it is now {current_version}); nothing was written",
+        current,
+    )
+
+
 def check_status_change(
     status: str | None, progress_pct: float | None, note: str | None, recorded_by: str | None
 ) -> tuple[str, float | None, str | None, str]:
@@ -243,11 +272,7 @@ async def record_status(
         raise Unauthenticated("log in to change a project's status")
     if actor.user_id is not None:
         await project_scope_check(conn, actor, project_id)
-        if expected_version is None:
-            raise PreconditionRequired(
-                "say which version you read: send If-Match with the ETag of GET /api/projects/"
-                f"{project_id} (or 'version' in the body)"
-            )
+        require_version(project_id, expected_version)
         recorded_by = actor.display_name or actor.username
     status, progress_pct, note, recorded_by = check_status_change(status, progress_pct, note, recorded_by)
     async with conn.transaction():
@@ -259,14 +284,7 @@ async def record_status(
         if before is None:
             raise NotFound(f"project {project_id!r} does not exist")
         if expected_version is not None and expected_version != before["version"]:
-            current = await get_project(conn, project_id)
-            last = (current["history"] or [{}])[0]
-            raise PreconditionFailed(
-                f"project {project_id} was changed by {last.get('recorded_by')} at {last.get('recorded_at')} "
-                f"since you read it (you read version {expected_version}, it is now {before['version']}); "
-                "nothing was written",
-                current,
-            )
+            await refuse_stale(conn, project_id, expected_version, before["version"])
         # a status is not a place: screening's inputs (and its stored results) stay as they are
         version = await bump_async(
             conn, Area.projects, f"status of {project_id} set to {status} by {recorded_by}"
