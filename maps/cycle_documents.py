@@ -33,6 +33,19 @@ def _task_status(value: str | None) -> str | None:
     return TASK_STATUS_TITLES_VI.get(TaskStatus(value)) if value in TaskStatus.__members__ else value
 
 
+def _task_due(task: dict) -> str | None:
+    """The due date shown: the next one, or the last one when the lead unit's end stopped the task."""
+    # reports frozen before tasks carried `ended` have only next_due and deadline
+    return task.get("last_due") if task.get("ended") else task.get("next_due") or task.get("deadline")
+
+
+def _task_deadline_text(task: dict) -> str | None:
+    """The deadline's wording, with why nothing falls due when the lead unit has ended."""
+    if task.get("ended"):
+        return f"{task.get('deadline_text') or ''} ({task['ended_reason_vi']})".strip()
+    return task.get("deadline_text")
+
+
 def _target_status(value: str | None) -> str | None:
     return STATUS_TITLES_VI.get(TargetStatus(value)) if value in TargetStatus.__members__ else value
 
@@ -127,7 +140,7 @@ def report_xlsx(data: dict) -> bytes:
          ("Mục KH 56", 10, "text"), ("Hạn", 12, "date"), ("Hạn theo văn bản", 24, "text"),
          ("Trạng thái", 16, "text"), ("Tiến độ (%)", 10, "number"), ("Ghi chú tiến độ", 40, "text")],
         [[u["name_vi"], t["task_id"], t["title_vi"], t["plan_section"],
-          t.get("next_due") or t.get("deadline"), t.get("deadline_text"), _task_status(t.get("status")),
+          _task_due(t), _task_deadline_text(t), _task_status(t.get("status")),
           t.get("progress_pct"), t.get("progress_note")]
          for u in units for t in u["tasks"]],
     )  # fmt: skip

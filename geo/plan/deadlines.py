@@ -65,3 +65,13 @@ def next_occurrence(first: date, recurrence: str | None, on_or_after: date) -> d
         return first
     candidate = first.replace(year=on_or_after.year)
     return candidate if candidate >= on_or_after else first.replace(year=on_or_after.year + 1)
+
+
+def last_occurrence(first: date, recurrence: str | None, on_or_before: date) -> date | None:
+    """The last due date of a (possibly yearly) deadline on or before ``on_or_before``; None if none."""
+    if first > on_or_before:
+        return None
+    if recurrence != "yearly":
+        return first
+    candidate = first.replace(year=on_or_before.year)
+    return candidate if candidate <= on_or_before else first.replace(year=on_or_before.year - 1)

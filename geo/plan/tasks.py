@@ -7,7 +7,7 @@ import asyncpg
 from geo.errors import InvalidParameter, NotFound, PreconditionFailed, PreconditionRequired
 from geo.plan.actor import Actor
 from geo.plan.audit import record_audit
-from geo.plan.deadlines import next_occurrence
+from geo.plan.deadlines import last_occurrence, next_occurrence
 from geo.plan.scope import require_login, unit_scope_check
 from geo.plan.targets import bump
 from geo.plan.units import VIETNAM_TIME
@@ -18,7 +18,8 @@ CLOSED = (TaskStatus.completed.value, TaskStatus.cancelled.value)
 
 _TASK = """jsonb_build_object(
     'task_id', t.task_id, 'title_vi', t.title_vi, 'title_en', t.title_en, 'plan_section', t.plan_section,
-    'lead_unit', t.lead_unit, 'lead_unit_name', u.name_vi, 'co_units', to_jsonb(t.co_units),
+    'lead_unit', t.lead_unit, 'lead_unit_name', u.name_vi, 'lead_unit_valid_to', u.valid_to,
+    'co_units', to_jsonb(t.co_units),
     'deadline', t.deadline, 'deadline_text', t.deadline_text, 'recurrence', t.recurrence,
     'project_ids', to_jsonb(t.project_ids), 'target_ids', to_jsonb(t.target_ids), 'status', t.status,
     'progress_pct', t.progress_pct, 'progress_note', t.progress_note, 'source', t.source, 'notes', t.notes,
@@ -33,17 +34,35 @@ def today_vn() -> date:
     return datetime.now(VIETNAM_TIME).date()
 
 
+def _day(value: date | str | None) -> date | None:
+    """A date from the JSON of a row (ISO text) or as it is."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def with_due(task: dict, today: date) -> dict:
-    """Add the next due date and whether the task is overdue (past its deadline and not closed)."""
-    deadline = task.get("deadline")
-    if deadline is None:
-        task["next_due"], task["overdue"], task["days_to_due"] = None, False, None
-        return task
-    first = date.fromisoformat(deadline) if isinstance(deadline, str) else deadline
-    due = next_occurrence(first, task.get("recurrence"), today) if task.get("recurrence") else first
-    task["next_due"] = due.isoformat()
-    task["days_to_due"] = (due - today).days
-    task["overdue"] = task["recurrence"] is None and due < today and task["status"] not in CLOSED
+    """Add next_due, days_to_due and overdue, stopped by the lead unit's end (ended, last_due, why)."""
+    first, valid_to = _day(task.get("deadline")), _day(task.get("lead_unit_valid_to"))
+    recurrence = task.get("recurrence")
+    due = None if first is None else next_occurrence(first, recurrence, today)
+    # a task falls due only while its lead unit exists: Bắc Kạn's districts and departments ended on
+    # 30/06/2025, and nobody answers for them after that
+    ended = valid_to is not None and (valid_to < today or (due is not None and due > valid_to))
+    if ended:
+        due = None
+    last_due = last_occurrence(first, recurrence, valid_to) if ended and first is not None else None
+    task["next_due"] = due and due.isoformat()
+    task["days_to_due"] = None if due is None else (due - today).days
+    task["overdue"] = due is not None and recurrence is None and due < today and task["status"] not in CLOSED
+    task["ended"] = ended
+    task["last_due"] = last_due and last_due.isoformat()
+    task["ended_reason_vi"] = task["ended_reason_en"] = None
+    if ended:
+        past = valid_to < today
+        vi = f"Đơn vị chủ trì {'đã kết thúc' if past else 'kết thúc'} ngày {valid_to:%d/%m/%Y}: không còn hạn"
+        en = f"The lead unit {'ended' if past else 'ends'} on {valid_to:%d/%m/%Y}: nothing falls due"
+        if last_due is not None:
+            vi, en = f"{vi} sau {last_due:%d/%m/%Y}", f"{en} after {last_due:%d/%m/%Y}"
+        task["ended_reason_vi"], task["ended_reason_en"] = vi, en
     return task
 
 
@@ -57,7 +76,7 @@ def check_task_status(status: str | None) -> str | None:
 async def list_tasks(
     conn: asyncpg.Connection, unit: str | None = None, status: str | None = None, overdue: bool | None = None
 ) -> dict:
-    """Tasks, optionally of one lead (or co-operating) unit or status, with due dates and overdue flags."""
+    """Tasks, optionally of one lead (or co-operating) unit or status, with due dates, overdue and ended."""
     check_task_status(status)
     rows = await conn.fetchval(
         f"""SELECT coalesce(jsonb_agg({_TASK} ORDER BY t.deadline NULLS LAST, t.task_id), '[]'::jsonb) {_FROM}
@@ -72,7 +91,11 @@ async def list_tasks(
         tasks = [t for t in tasks if t["overdue"] == overdue]
     return {
         "tasks": tasks,
-        "counts": {"total": len(tasks), "overdue": sum(t["overdue"] for t in tasks)},
+        "counts": {
+            "total": len(tasks),
+            "overdue": sum(t["overdue"] for t in tasks),
+            "ended": sum(t["ended"] for t in tasks),
+        },
         "statuses": [{"id": s.value, "title_vi": TASK_STATUS_TITLES_VI[s]} for s in TaskStatus],
     }
 

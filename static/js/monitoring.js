@@ -265,10 +265,10 @@ function renderReport(body, { keepText = false } = {}) {
     ...body.tasks.map((t) =>
       el(
         "tr",
-        { class: t.overdue ? "pv-overdue" : "", "data-task": t.task_id },
+        { class: t.overdue ? "pv-overdue" : t.ended ? "pv-ended" : "", "data-task": t.task_id },
         el("td", {}, named(t, "title")),
         el("td", {}, t.plan_section),
-        el("td", {}, `${t.deadline_text ?? ""}${t.next_due ? ` (${formatDate(t.next_due)})` : ""}${t.overdue ? tr("mon_overdue") : ""}`),
+        el("td", { class: "pv-due" }, taskDue(t)),
         el("td", { "data-status": t.status }, canEdit ? taskEditor(t) : label("task_statuses", t.status)),
         el("td", {}, t.progress_pct !== null ? `${formatNumber(t.progress_pct)} %` : ""),
       ),
@@ -295,6 +295,12 @@ function renderReport(body, { keepText = false } = {}) {
     ...body.events.map((e) => el("li", {}, `${formatTime(e.at)} · ${e.actor} · ${e.action}${e.note ? ` · ${e.note}` : ""}`)),
   );
   drawUnitMap(body.projects);
+}
+
+// a task whose lead unit has ended has no due date left: the server says why (ended_reason_vi/_en)
+function taskDue(t) {
+  if (t.ended) return `${t.deadline_text ?? ""} — ${named(t, "ended_reason")}`;
+  return `${t.deadline_text ?? ""}${t.next_due ? ` (${formatDate(t.next_due)})` : ""}${t.overdue ? tr("mon_overdue") : ""}`;
 }
 
 function taskEditor(task) {

@@ -291,7 +291,8 @@ def test_task_update_by_its_units_officer(client, acting):
     task_id = f"KH56-IV1-RASOAT-{NA_RI}"
     acting.be(NA_RI_OFFICER)
     current = client.get(f"/api/tasks/{task_id}")
-    assert current.json()["overdue"] is True  # quý I/2024 has passed and nothing was recorded
+    # quý I/2024 passed with nothing recorded, but Na Rì ended on 30/06/2025: nothing is due from it now
+    assert current.json() | {"overdue": False, "ended": True, "last_due": "2024-03-31"} == current.json()
     etag = current.headers["ETag"]
     done = client.patch(
         f"/api/tasks/{task_id}", json={"status": "completed", "progress_pct": 100}, headers={"If-Match": etag}
@@ -342,3 +343,89 @@ def test_the_cycles_vocabularies_are_served_once(client):
         "completed",
         "cancelled",
     }
+
+
+def next_20_october(today: date) -> date:
+    """The yearly report's next due day on or after ``today``."""
+    this_year = date(today.year, 10, 20)
+    return this_year if this_year >= today else date(today.year + 1, 10, 20)
+
+
+def test_a_yearly_task_stops_with_its_lead_unit(client, acting):
+    # Na Rì district and Bắc Kạn's departments ended on 30/06/2025: their yearly report fell due on
+    # 20/10/2024 for the last time
+    for lead in (NA_RI, "SKHDT"):
+        task = client.get(f"/api/tasks/KH56-V1-BAOCAO-{lead}").json()
+        assert task["recurrence"] == "yearly" and task["lead_unit_valid_to"] == "2025-06-30"
+        assert task["next_due"] is None and task["days_to_due"] is None and task["overdue"] is False
+        assert task["ended"] is True and task["last_due"] == "2024-10-20"
+        assert task["ended_reason_vi"] == (
+            "Đơn vị chủ trì đã kết thúc ngày 30/06/2025: không còn hạn sau 20/10/2024"
+        )
+        assert (
+            task["ended_reason_en"] == "The lead unit ended on 30/06/2025: nothing falls due after 20/10/2024"
+        )
+    listed = client.get("/api/tasks", params={"unit": NA_RI}).json()
+    assert listed["counts"]["ended"] == listed["counts"]["total"] and listed["counts"]["overdue"] == 0
+    assert all(t["next_due"] is None and not t["overdue"] for t in listed["tasks"])
+    # nothing of an ended unit is counted overdue
+    overdue = client.get("/api/tasks", params={"overdue": "true"}).json()
+    assert not any(t["ended"] for t in overdue["tasks"])
+    assert overdue["counts"]["overdue"] == len(overdue["tasks"])
+    # a 2025 unit's yearly report goes on
+    today = datetime.now(VN).date()
+    ba_be = client.get("/api/tasks/KH56-V1-BAOCAO-01906").json()
+    assert (
+        ba_be["lead_unit_valid_to"] is None and ba_be["ended"] is False and ba_be["ended_reason_vi"] is None
+    )
+    assert ba_be["next_due"] == next_20_october(today).isoformat()
+    assert ba_be["days_to_due"] == (next_20_october(today) - today).days
+    # as of the 2024 deadline Ngân Sơn was in force: its yearly report was due then, quý I/2024 overdue
+    acting.be(PLANNER)
+    report = client.get(f"/api/reports/2024/units/{NGAN_SON}").json()
+    tasks = {t["task_id"]: t for t in report["tasks"]}
+    yearly = tasks[f"KH56-V1-BAOCAO-{NGAN_SON}"]
+    assert yearly["next_due"] == "2024-10-20" and yearly["ended"] is False and yearly["days_to_due"] == 0
+    assert tasks[f"KH56-IV1-RASOAT-{NGAN_SON}"]["overdue"] is True
+
+
+@pytest.fixture
+def na_ri_report_shared_with_duc_xuan(engine):
+    """Na Rì's yearly report task with Phường Đức Xuân (2025) as co-operating unit, as it was afterwards."""
+    task_id = f"KH56-V1-BAOCAO-{NA_RI}"
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE task SET co_units = ARRAY['01840'] WHERE task_id = :t"), {"t": task_id})
+        bump(conn, (Area.monitoring,), "test: a co-operating 2025 unit")
+    yield task_id
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE task SET co_units = '{}' WHERE task_id = :t"), {"t": task_id})
+        bump(conn, (Area.monitoring,), "test: co-operating unit removed")
+
+
+def test_a_2025_units_report_shows_an_ended_leads_task_without_a_due_date(
+    client, acting, na_ri_report_shared_with_duc_xuan
+):
+    task_id = na_ri_report_shared_with_duc_xuan
+    acting.be(PLANNER)
+    report = client.get("/api/reports/2025/units/01840").json()
+    tasks = {t["task_id"]: t for t in report["tasks"]}
+    # as of 20/10/2025 Na Rì had ended: no due date that day, and why
+    shared = tasks[task_id]
+    assert shared["next_due"] is None and shared["overdue"] is False and shared["ended"] is True
+    assert (
+        shared["ended_reason_vi"]
+        == "Đơn vị chủ trì đã kết thúc ngày 30/06/2025: không còn hạn sau 20/10/2024"
+    )
+    assert tasks["KH56-V1-BAOCAO-01840"]["next_due"] == "2025-10-20"
+    workbook = client.get("/api/reports/2025/units/01840.xlsx")
+    assert workbook.status_code == 200
+    rows = {
+        r[1]: r for r in load_workbook(io.BytesIO(workbook.content))["Nhiệm vụ"].iter_rows(values_only=True)
+    }
+    # the due cell is the last due date, the wording says the lead unit ended
+    assert rows[task_id][4] == datetime(2024, 10, 20)
+    assert rows[task_id][5] == (
+        "trước ngày 20 tháng 10 hằng năm "
+        "(Đơn vị chủ trì đã kết thúc ngày 30/06/2025: không còn hạn sau 20/10/2024)"
+    )
+    assert rows["KH56-V1-BAOCAO-01840"][4] == datetime(2025, 10, 20)

@@ -9,7 +9,8 @@ from sqlalchemy import text
 from geo.errors import InvalidParameter
 from geo.ingest.cycle import TASKS_CSV, UNITS_CSV, replace_units_or_tasks
 from geo.ingest.load import LoadError, load_all
-from geo.plan.deadlines import next_occurrence, parse_deadline
+from geo.plan.deadlines import last_occurrence, next_occurrence, parse_deadline
+from geo.plan.tasks import with_due
 
 
 @pytest.mark.parametrize(
@@ -45,6 +46,28 @@ def test_a_yearly_deadline_comes_round():
     assert next_occurrence(first, "yearly", date(2026, 12, 1)) == date(2027, 10, 20)
     assert next_occurrence(first, "yearly", date(2026, 10, 20)) == date(2026, 10, 20)
     assert next_occurrence(first, None, date(2026, 12, 1)) == first
+    assert last_occurrence(first, "yearly", date(2025, 6, 30)) == first
+    assert last_occurrence(first, "yearly", date(2026, 10, 20)) == date(2026, 10, 20)
+    assert last_occurrence(first, None, date(2024, 10, 19)) is None
+
+
+def test_a_task_falls_due_only_while_its_lead_unit_exists():
+    yearly = {"deadline": "2024-10-20", "recurrence": "yearly", "status": "not_started"}
+    ends = {**yearly, "lead_unit_valid_to": "2025-06-30"}
+    # before the unit's end: the next report, then nothing after the last one it lives to see
+    assert with_due(dict(ends), date(2024, 9, 1))["next_due"] == "2024-10-20"
+    ending = with_due(dict(ends), date(2025, 1, 1))
+    assert ending["next_due"] is None and ending["ended"] and ending["last_due"] == "2024-10-20"
+    assert ending["ended_reason_en"] == "The lead unit ends on 30/06/2025: nothing falls due after 20/10/2024"
+    assert with_due(dict(yearly), date(2026, 12, 1))["next_due"] == "2027-10-20"
+    # a one-off task due after its unit's end never falls due; one missed before it stops being overdue
+    late = with_due({**ends, "deadline": "2025-12-31", "recurrence": None}, date(2025, 1, 1))
+    assert late["next_due"] is None and late["last_due"] is None and late["overdue"] is False
+    assert late["ended_reason_vi"] == "Đơn vị chủ trì kết thúc ngày 30/06/2025: không còn hạn"
+    missed = {**ends, "deadline": "2024-03-31", "recurrence": None}
+    assert with_due(dict(missed), date(2025, 6, 30))["overdue"] is True
+    after = with_due(dict(missed), date(2025, 7, 1))
+    assert after["overdue"] is False and after["ended"] and after["last_due"] == "2024-03-31"
 
 
 def _counts(engine):

@@ -148,3 +148,34 @@ def test_an_officers_form_keeps_what_was_typed_when_the_language_changes(
     assert " due " in page.locator("#pv-unit-state").inner_text()
     assert page.locator("#pv-difficulties").input_value() == "Chưa lưu: đường tỉnh 258"
     assert real_errors(page) == []
+
+
+@pytest.mark.browser
+def test_a_task_whose_lead_unit_ended_shows_why_instead_of_a_due_date(open_page, live_server, database_url):
+    from tests.api.conftest import Accounts
+
+    accounts = Accounts(database_url)
+    ward = accounts.add("ducxuan.reader", "officer", ["01840"], name="Cán bộ Đức Xuân")
+    # Đức Xuân (2025) named as co-operating unit of Na Rì's yearly report (Na Rì ended on 30/06/2025)
+    task_id = "KH56-V1-BAOCAO-066"
+    accounts.sql("UPDATE task SET co_units = ARRAY['01840'] WHERE task_id = $1", task_id)
+    try:
+        page = open_page("/monitoring")
+        log_in(page, live_server, ward)
+        page.goto(f"{live_server}/monitoring#tab=unit&year=2025")
+        page.reload(wait_until="networkidle")
+        page.wait_for_selector(f'#pv-unit-tasks tr[data-task="{task_id}"]')
+        ended = page.locator(f'#pv-unit-tasks tr.pv-ended[data-task="{task_id}"] td.pv-due').inner_text()
+        assert ended == (
+            "trước ngày 20 tháng 10 hằng năm — "
+            "Đơn vị chủ trì đã kết thúc ngày 30/06/2025: không còn hạn sau 20/10/2024"
+        )
+        own = page.locator('#pv-unit-tasks tr[data-task="KH56-V1-BAOCAO-01840"] td.pv-due').inner_text()
+        assert own == "trước ngày 20 tháng 10 hằng năm (20/10/2025)"
+        page.click('#pv-lang [data-lang="en"]')
+        page.wait_for_selector("body[data-ready=true]")
+        english = page.locator(f'#pv-unit-tasks tr[data-task="{task_id}"] td.pv-due').inner_text()
+        assert english.endswith("— The lead unit ended on 30/06/2025: nothing falls due after 20/10/2024")
+        assert real_errors(page) == []
+    finally:
+        accounts.sql("UPDATE task SET co_units = '{}' WHERE task_id = $1", task_id)
