@@ -4,6 +4,7 @@ The module runs its own cluster (not the session's) and a real ``planview serve`
 """
 
 import os
+import select
 import shutil
 import signal
 import tempfile
@@ -134,17 +135,68 @@ def _postmaster_pid(cluster: embedded_pg.Cluster) -> int:
     return int((cluster.data_dir / "postmaster.pid").read_text().splitlines()[0])
 
 
-def _restart(cluster: embedded_pg.Cluster, timeout: float = 60) -> None:
-    # The killed postmaster's children may still hold its shared memory for a moment; pg_ctl then
-    # refuses to start, so try again until they are gone.
-    deadline = time.monotonic() + timeout
-    while True:
+def _segment_holders(key: int) -> list[int]:
+    """Pidfds of the processes still attached to SysV segment ``key`` (PostgreSQL's own in-use test)."""
+    name = f"/SYSV{key:08x}"  # how the kernel names an attached SysV segment in /proc/PID/maps
+    fds = []
+    for maps in Path("/proc").glob("[0-9]*/maps"):
         try:
-            embedded_pg.start(cluster, fast=True)
-            return
-        except (embedded_pg.EmbeddedDatabaseError, psycopg.OperationalError):
-            if time.monotonic() > deadline:
-                raise
+            if name in maps.read_text():
+                fds.append(os.pidfd_open(int(maps.parent.name)))
+        except OSError:  # it exited while we looked (ProcessLookupError is one)
+            continue
+    return fds
+
+
+def _reaped(pidfd: int) -> bool:
+    """True once the process is gone for good (a zombie still answers signal 0)."""
+    try:
+        signal.pidfd_send_signal(pidfd, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def _restart(cluster: embedded_pg.Cluster, timeout: float = 60) -> None:
+    # PostgreSQL refuses to start while the killed postmaster's children still hold its shared memory,
+    # and while its socket lock names a pid that exists (the killed postmaster stays a zombie until
+    # PID 1 reaps it). Wait for both events, then start once.
+    lines = (cluster.data_dir / "postmaster.pid").read_text().splitlines()
+    key = int(lines[6].split()[0])
+    deadline = time.monotonic() + timeout
+    try:
+        postmaster = os.pidfd_open(int(lines[0]))
+    except ProcessLookupError:
+        postmaster = None  # already reaped
+    holders = _segment_holders(key)
+    try:
+        # a pidfd is readable once its process has exited: the postmaster is dead, so nobody
+        # attaches to the segment any more and each exit is one holder fewer
+        poller = select.poll()
+        for fd in holders:
+            poller.register(fd, select.POLLIN)
+        left = len(holders)
+        while left:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"{left} backends of the killed postmaster still running after {timeout} s"
+            for fd, _ in poller.poll(remaining * 1000):
+                poller.unregister(fd)
+                left -= 1
+        if postmaster is not None:
+            # recent kernels report POLLHUP when the process is reaped; older ones never wake for it,
+            # so the pause between looks grows, bounded by the deadline
+            reaping = select.poll()
+            reaping.register(postmaster, 0)
+            pause = 0.01
+            while not _reaped(postmaster):
+                remaining = deadline - time.monotonic()
+                assert remaining > 0, f"the killed postmaster was not reaped within {timeout} s"
+                reaping.poll(min(pause, remaining) * 1000)
+                pause = min(2 * pause, 0.5)
+    finally:
+        for fd in holders + ([postmaster] if postmaster is not None else []):
+            os.close(fd)
+    embedded_pg.start(cluster, fast=True)
 
 
 def test_a_killed_database_gives_503_json_with_retry_after_and_the_server_recovers(server, own_cluster):
