@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from geo.analysis.screening import screen_all
 from geo.errors import Unprocessable
@@ -408,6 +409,12 @@ def _list_layers(dataset: _Dataset) -> list[str]:
 
 def _gdal_message(exc: Exception) -> str:
     return str(exc).replace("\n", " ").strip() or type(exc).__name__
+
+
+def _database_message(exc: Exception) -> str:
+    """PostgreSQL's own words (error, detail, where) without SQLAlchemy's echo of the whole statement."""
+    cause = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return _gdal_message(cause)
 
 
 def _package_themes(dataset: _Dataset) -> dict[str, str]:
@@ -1365,7 +1372,7 @@ def import_any(
             raise ImportError_(f"import of {dataset.label} was rolled back: {exc}") from exc
         except Exception as exc:  # a database failure mid-import: the transaction rolled back
             raise ImportError_(
-                f"import of {dataset.label} failed and was rolled back: {_gdal_message(exc)}"
+                f"import of {dataset.label} failed and was rolled back: {_database_message(exc)}"
             ) from exc
         result = ImportResult(
             layers=imported,

@@ -68,3 +68,30 @@ def test_a_connection_comes_back_from_the_pool_without_its_transaction(database_
 
     asyncio.run(main())
     assert issubclass(PooledConnection, asyncpg.Connection)
+
+
+def test_requests_waiting_for_a_connection_get_one_in_the_order_they_came(database_url):
+    # asyncpg's own queue lets a request arriving just as a connection comes back take it before the
+    # one woken for it, which then goes to the back of the line: under load some waited many turns
+    async def main():
+        pool = await create_pool(url=database_url, min_size=1, max_size=1)
+        served: list[str] = []
+        try:
+
+            async def request(name: str) -> None:
+                async with pool.acquire() as conn:
+                    served.append(name)
+                    await conn.fetchval("SELECT 1")
+
+            async with pool.acquire():
+                waiting = [asyncio.create_task(request(f"waited {i}")) for i in range(3)]
+                while len(pool._turns._waiters or ()) < 3:  # all three are in line
+                    await asyncio.sleep(0)
+            # the connection is back: a request arriving now comes after the three that waited
+            await request("newcomer")
+            await asyncio.gather(*waiting)
+        finally:
+            await pool.close()
+        return served
+
+    assert asyncio.run(main()) == ["waited 0", "waited 1", "waited 2", "newcomer"]
