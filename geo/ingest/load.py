@@ -1678,6 +1678,7 @@ def load_all(
         summary = _summary(conn)
     summary["layer_features"] = sum(layer_counts.values())
     summary["rows_changed"] = changes.total
+    summary["rows_changed_by_table"] = dict(changes.by_table)
     return summary
 
 

@@ -69,7 +69,7 @@ SELECT
 """
 
 _RECORD = f"""
-SELECT (to_jsonb(p) - 'geom') || jsonb_build_object(
+SELECT (to_jsonb(p) - 'geom' - 'name_fold') || jsonb_build_object(
         'bbox', {_BBOX.format(g="p.geom")},
         'centroid', {_CENTROID.format(g="p.geom")},
         'geometry', ST_AsGeoJSON(p.geom, 6)::jsonb,

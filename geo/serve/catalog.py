@@ -20,7 +20,8 @@ PRE_REFORM = (
 )
 
 # Relations whose columns a user never filters or sees as properties.
-HIDDEN_COLUMNS = {"geom", "id", "level"}
+# The folded names are the search's (migration 0010), not the plan's facts.
+HIDDEN_COLUMNS = {"geom", "id", "level", "name_fold", "full_name_fold", "new_name_fold"}
 
 # Properties carried into vector tiles (a small set: tiles are for drawing, items for reading).
 TILE_PROPERTY_CANDIDATES = (

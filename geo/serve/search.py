@@ -27,14 +27,16 @@ _PLAIN_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _GROUPED_VI = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
 _GROUPED_EN = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
-# Each candidate: kind, id, name, full_name (also matched), name_ascii, district, valid, keys (codes and
-# ids, matched whole), alt_names (matched anywhere, ranked last), source, geometry_quality, geom.
+# Each candidate: kind, id, name, full_name, name_ascii, district, valid, keys (codes and ids, matched
+# whole), alt_names (matched anywhere, ranked last), source, geometry_quality, geom, and fn / ff: name
+# and full_name folded (stored by migration 0010: folding ~500 names per query was 12 of its 15 ms).
 _ADMIN_AND_PLAN = f"""
     SELECT u.level AS kind, u.code AS id, u.name, u.full_name, u.name_ascii,
            d.name AS district,
            -- 'old' = ended with the 2025 reform (or before); 'new' = valid on the map from the reform date
            CASE WHEN u.valid_to < DATE '{NEW_UNITS_FROM}' THEN 'old' ELSE 'new' END AS valid,
-           ARRAY[u.code] AS keys, NULL::text[] AS alt_names, u.source, u.geometry_quality, u.geom
+           ARRAY[u.code] AS keys, NULL::text[] AS alt_names, u.source, u.geometry_quality, u.geom,
+           u.name_fold AS fn, u.full_name_fold AS ff
     FROM admin_unit u
     LEFT JOIN admin_unit d
            ON u.level = 'commune' AND d.level = 'district' AND d.code = u.parent_code
@@ -45,13 +47,14 @@ _ADMIN_AND_PLAN = f"""
     SELECT 'commune_2025', u.code, u.name, u.full_name, u.name_ascii,
            (SELECT string_agg(DISTINCT x.old_district, '; ')
               FROM admin_crosswalk x WHERE x.new_code = u.code),
-           'new', ARRAY[u.code], NULL, u.source, u.geometry_quality, u.geom
+           'new', ARRAY[u.code], NULL, u.source, u.geometry_quality, u.geom, u.name_fold, u.full_name_fold
     FROM admin_unit u
     WHERE u.level = 'commune' AND u.valid_from >= DATE '{NEW_UNITS_FROM}'
     UNION ALL
     -- 2025 units known only from the crosswalk (no admin_unit row): still findable, without geometry
-    SELECT DISTINCT ON (x.new_code) 'commune_2025', x.new_code, x.new_name, x.new_name, fold_vi(x.new_name),
-           x.old_district, 'new', ARRAY[x.new_code], NULL, x.source, 'none', NULL::geometry
+    SELECT DISTINCT ON (x.new_code) 'commune_2025', x.new_code, x.new_name, x.new_name, x.new_name_fold,
+           x.old_district, 'new', ARRAY[x.new_code], NULL, x.source, 'none', NULL::geometry,
+           x.new_name_fold, x.new_name_fold
     FROM admin_crosswalk x
     WHERE NOT EXISTS (
         SELECT 1 FROM admin_unit u
@@ -59,14 +62,15 @@ _ADMIN_AND_PLAN = f"""
     )
     UNION ALL
     SELECT 'zone', z.zone_id, z.name_vi, z.name_vi, z.name_ascii, z.district_name, NULL,
-           ARRAY[z.zone_id], NULL, z.source_url, z.geometry_quality, z.geom
+           ARRAY[z.zone_id], NULL, z.source_url, z.geometry_quality, z.geom, z.name_fold, z.name_fold
     FROM zone z
     UNION ALL
     SELECT 'project', p.project_id, p.name_vi, p.name_vi, p.name_ascii, p.districts_text, NULL,
-           ARRAY[p.project_id], NULL, p.source_url, p.geometry_quality, p.geom
+           ARRAY[p.project_id], NULL, p.source_url, p.geometry_quality, p.geom, p.name_fold, p.name_fold
     FROM project p
 """
 
+# an imported layer has no stored folds: its names (a few hundred settlements) are folded per query
 _SETTLEMENTS = """
     UNION ALL
     SELECT 'settlement', s.fid::text, s.name, s.name, coalesce(s.properties->>'name_ascii', fold_vi(s.name)),
@@ -74,27 +78,25 @@ _SETTLEMENTS = """
            ARRAY(SELECT jsonb_array_elements_text(
                    CASE WHEN jsonb_typeof(s.properties->'alt_names') = 'array'
                         THEN s.properties->'alt_names' ELSE '[]'::jsonb END)),
-           s.source, s.geometry_quality, s.geom
+           s.source, s.geometry_quality, s.geom, fold_vi(s.name), fold_vi(s.name)
     FROM layers.{table} s
 """
 
 _RANKED = """
     WITH needle AS MATERIALIZED (SELECT fold_vi($1::text) AS q),
     candidate AS ({candidates}),
-    folded AS MATERIALIZED (
-        SELECT c.*, fold_vi(c.name) AS fn, fold_vi(c.full_name) AS ff FROM candidate c
-    ),
     matched AS (
         SELECT f.*,
                CASE
+                   -- keys are codes and ids (ASCII): lower() is their fold
                    WHEN f.fn = n.q OR f.ff = n.q
-                        OR EXISTS (SELECT 1 FROM unnest(f.keys) k WHERE fold_vi(k) = n.q)
+                        OR EXISTS (SELECT 1 FROM unnest(f.keys) k WHERE lower(k) = n.q)
                         OR EXISTS (SELECT 1 FROM unnest(f.alt_names) a WHERE fold_vi(a) = n.q) THEN 0
                    WHEN starts_with(f.fn, n.q) OR starts_with(f.ff, n.q) THEN 1
                    WHEN strpos(f.fn, n.q) > 0 OR strpos(f.ff, n.q) > 0 THEN 2
                    WHEN EXISTS (SELECT 1 FROM unnest(f.alt_names) a WHERE strpos(fold_vi(a), n.q) > 0) THEN 3
                END AS match_rank
-        FROM folded f, needle n
+        FROM candidate f, needle n
     )
     SELECT m.kind, m.id, m.name, m.full_name, m.name_ascii, m.district, m.valid, m.match_rank,
            m.source, m.geometry_quality,
