@@ -424,7 +424,7 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
     conn.execute(
         text(
             "UPDATE _stage_admin_unit s SET geom = ("
-            "  SELECT ST_Multi(ST_Union(o.geom)) FROM _stage_admin_unit o"
+            "  SELECT ST_Multi(ST_Union(o.geom ORDER BY o.code)) FROM _stage_admin_unit o"
             "  WHERE o.level = 'province' AND o.valid_from IS NULL AND o.code IN (:bk, :tn))"
             " WHERE s.level = 'province' AND s.code = :tn AND s.valid_from = :reform"
         ),
@@ -435,7 +435,7 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
     conn.execute(
         text(
             "UPDATE _stage_admin_unit s SET geom = ("
-            f"  SELECT {units_2020.without_pinholes('ST_Union(o.geom)')} FROM _stage_admin_unit o"
+            f"  SELECT {units_2020.without_pinholes('ST_Union(o.geom ORDER BY o.code)')} FROM _stage_admin_unit o"
             "  WHERE o.level = 'commune' AND o.valid_to = :pre_end"
             "    AND (o.valid_from IS NULL OR o.valid_from < :reform) AND o.code = ANY(:codes))"
             " WHERE s.level = 'commune' AND s.code = :code AND s.valid_from = :reform"
@@ -733,10 +733,12 @@ ZONE_COLUMNS = [
 ]
 
 # A circle of ``area`` hectares on the communes' point on surface, clipped to them, built in
-# EPSG:3405 (VN-2000 / UTM 48N) so the radius is in metres.
+# EPSG:3405 (VN-2000 / UTM 48N) so the radius is in metres. The aggregates take the communes in code
+# order: in scan order a reload could give the same places in another order, i.e. a "changed" row.
 FOOTPRINT_SQL = """
 WITH c AS (
-    SELECT ST_Union(geom) AS g, ST_Collect(ST_PointOnSurface(geom)) AS points, count(*) AS n
+    SELECT ST_Union(geom ORDER BY code) AS g, ST_Collect(ST_PointOnSurface(geom) ORDER BY code) AS points,
+           count(*) AS n
     FROM admin_unit
     WHERE level = 'commune' AND valid_from IS NULL AND code = ANY(:codes)
 ), f AS (
@@ -1283,7 +1285,7 @@ def _protected_areas(conn: Connection, lookups: dict, changes: Changes) -> list[
             geom = conn.execute(
                 text(
                     "SELECT ST_Multi(ST_CollectionExtract(ST_Intersection("
-                    "ST_MakeEnvelope(:w, :s, :e, :n, 4326), ST_Union(geom)), 3)) FROM admin_unit "
+                    "ST_MakeEnvelope(:w, :s, :e, :n, 4326), ST_Union(geom ORDER BY code)), 3)) FROM admin_unit "
                     "WHERE level = 'commune' AND valid_from IS NULL AND code = ANY(:codes)"
                 ),
                 {
