@@ -435,7 +435,8 @@ def _load_admin(conn: Connection, changes: Changes) -> dict[str, Any]:
     conn.execute(
         text(
             "UPDATE _stage_admin_unit s SET geom = ("
-            f"  SELECT {units_2020.without_pinholes('ST_Union(o.geom ORDER BY o.code)')} FROM _stage_admin_unit o"
+            f"  SELECT {units_2020.without_pinholes('ST_Union(o.geom ORDER BY o.code)')}"
+            "  FROM _stage_admin_unit o"
             "  WHERE o.level = 'commune' AND o.valid_to = :pre_end"
             "    AND (o.valid_from IS NULL OR o.valid_from < :reform) AND o.code = ANY(:codes))"
             " WHERE s.level = 'commune' AND s.code = :code AND s.valid_from = :reform"
@@ -1285,7 +1286,8 @@ def _protected_areas(conn: Connection, lookups: dict, changes: Changes) -> list[
             geom = conn.execute(
                 text(
                     "SELECT ST_Multi(ST_CollectionExtract(ST_Intersection("
-                    "ST_MakeEnvelope(:w, :s, :e, :n, 4326), ST_Union(geom ORDER BY code)), 3)) FROM admin_unit "
+                    "ST_MakeEnvelope(:w, :s, :e, :n, 4326), ST_Union(geom ORDER BY code)), 3)) "
+                    "FROM admin_unit "
                     "WHERE level = 'commune' AND valid_from IS NULL AND code = ANY(:codes)"
                 ),
                 {
