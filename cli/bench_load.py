@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,6 +69,7 @@ async def _load(base: str, urls: dict, projects: list[str], seconds: float, head
     kinds = {k: Samples() for k in (*urls, "writes")}
     acked: list[str] = []
     failures: list[str] = []
+    refused: Counter[str] = Counter()  # the readers' errors: kind, status and the start of the answer
     stop_at = time.monotonic() + seconds
     imported = asyncio.Event()
 
@@ -86,10 +88,13 @@ async def _load(base: str, urls: dict, projects: list[str], seconds: float, head
                 t0 = time.monotonic()
                 try:
                     async with client.get(rng.choice(urls[kind])) as response:
-                        await response.read()
+                        body = await response.read()
                         ok = response.status in (200, 304)
-                except (aiohttp.ClientError, TimeoutError):
+                        if not ok:
+                            refused[f"{kind} {response.status} {body[:160].decode(errors='replace')}"] += 1
+                except (aiohttp.ClientError, TimeoutError) as exc:
                     ok = False
+                    refused[f"{kind} {type(exc).__name__}"] += 1
                 end = time.monotonic()
                 kinds[kind].done.append((end, (end - t0) * 1000))
                 kinds[kind].errors += not ok
@@ -138,7 +143,7 @@ async def _load(base: str, urls: dict, projects: list[str], seconds: float, head
             *(reader(i) for i in range(READERS)), *(writer(i) for i in range(WRITERS)), halfway()
         )
         elapsed = time.monotonic() - started
-    return {"kinds": kinds, "acked": acked, "seconds": elapsed, "failures": failures}
+    return {"kinds": kinds, "acked": acked, "seconds": elapsed, "failures": failures, "refused": refused}
 
 
 def _writer_headers(url: str) -> dict:
@@ -219,6 +224,7 @@ def load_case(engine, url: str, ours: Server, parcel_file: Path, seconds: float,
         "writes_missing": missing,
         "writes_twice": doubled,
         "write_failures": outcome["failures"][:20],
+        "read_errors": dict(outcome["refused"].most_common(20)),
     }
     table = Table(title=f"bench --load: {READERS} readers + {WRITERS} writers, {report['seconds']} s")
     for column in ("case", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors"):
@@ -238,6 +244,8 @@ def load_case(engine, url: str, ours: Server, parcel_file: Path, seconds: float,
     )
     for failure in report["write_failures"]:
         console.print(f"  write refused: {failure}")
+    for error, count in report["read_errors"].items():
+        console.print(f"  read error ×{count}: {error}")
     return report
 
 

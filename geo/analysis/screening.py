@@ -412,6 +412,21 @@ def _summary(state: dict) -> dict:
     }
 
 
+def _stamp_steps(version: int, recomputed: bool) -> Steps:
+    yield Execute("UPDATE screening_state SET data_version = CAST(:v AS bigint) WHERE id = 1", {"v": version})
+    if recomputed:
+        yield Execute("UPDATE project_conflict SET data_version = CAST(:v AS bigint)", {"v": version})
+
+
+def stamp_screening(conn, version: int, recomputed: bool) -> None:
+    """The results screened earlier in this transaction hold at ``version``, bumped after the screening.
+
+    An import screens before it bumps the version (so the version row stays locked only for its last
+    milliseconds); the stored state, and the conflicts it recomputed, then name the version it commits.
+    """
+    run_sync(_stamp_steps(version, recomputed), conn)
+
+
 def screen_all(conn_or_engine, force: bool = False, tables: dict[str, str] | None = None) -> dict:
     """Screen every project against every active rule and store the results (sync; one transaction).
 

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from geo.analysis.screening import LOCK_KEY as SCREENING_LOCK_KEY
 from geo.analysis.screening import screen_all
 from geo.ingest.importer import ImportError_, import_any
+from geo.store.versions import Area, bump
 
 
 def _layer_file(path, names):
@@ -214,6 +215,11 @@ def test_readers_of_a_layer_a_rule_reads_do_not_wait_while_its_import_screens(en
         # the import is screening: readers of the layer it replaces get the old rows at once
         probe.execute("SET statement_timeout = '5s'")
         assert probe.execute("SELECT count(*) FROM layers.forest_rdd").fetchone()[0] == 2
+        # and other writes go on: the import bumps the data version (one row, locked to its commit)
+        # only after screening; bumped before, a status change waited here for the whole screening
+        with engine.begin() as writer:
+            writer.execute(text("SET LOCAL lock_timeout = '5s'"))
+            during = bump(writer, Area.projects, "a status change while an import screens")
         assert importer.is_alive()
         screening_holder.execute("SELECT pg_advisory_unlock(%s)", (SCREENING_LOCK_KEY,))
         importer.join(timeout=120)
@@ -227,4 +233,9 @@ def test_readers_of_a_layer_a_rule_reads_do_not_wait_while_its_import_screens(en
             ).scalar()
             == 3
         )
+    # the stored screening names the version the import committed, which came after that write
+    imported = outcome["result"].data_version
+    assert imported > during
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT data_version FROM screening_state")).scalar() == imported
     assert screen_all(engine)["recomputed"] is False
