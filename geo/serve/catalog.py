@@ -497,10 +497,13 @@ class CatalogCache:
         # one snapshot: the versions match the tables read
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             catalog = await build_catalog(conn, self.exact_count_threshold, self._catalog)
-        self._catalog = catalog
-        self.derived = {}
         self.refreshes += 1
-        return catalog
+        # a background refresh begun earlier may end after a newer build: versions only go up, so the
+        # snapshot with the greater sum of versions is the later one
+        if self._catalog is None or sum(catalog.versions.values()) >= sum(self._catalog.versions.values()):
+            self._catalog = catalog
+            self.derived = {}
+        return self._catalog
 
     async def _refresh_from_pool(self) -> None:
         async with self.pool.acquire() as conn:
@@ -544,20 +547,17 @@ class CatalogCache:
                 if self._catalog is None:
                     await self._build(conn)
         catalog = self._catalog
-        for _ in range(3):  # a structure change during the wait gets one more refresh
-            changed = self._stale(catalog, versions)
-            if not changed:
-                break
-            if self.pool is None:  # no pool to refresh from (a bare connection): refresh here
-                async with self._lock:
-                    changed = self._stale(self._catalog, versions)
-                    catalog = await self._build(conn) if changed else self._catalog
-                break
-            self._start_refresh()
-            if not changed & STRUCTURE_AREAS:
-                break  # contents only: the old snapshot serves while the task refreshes
-            await asyncio.shield(self._refresh)
-            catalog = self._catalog
+        changed = self._stale(catalog, versions)
+        if changed and (self.pool is None or changed & STRUCTURE_AREAS):
+            # The caller waits for this refresh, so it runs on the caller's connection: from the pool it
+            # waited for a connection that the waiting callers held (with every connection taken, the
+            # whole API stopped until the pool's timeout, then answered 503).
+            async with self._lock:
+                catalog = self._catalog
+                if self._stale(catalog, versions):
+                    catalog = await self._build(conn)
+        elif changed:
+            self._start_refresh()  # contents only: the old snapshot serves while a task refreshes
         return Catalog(max(versions.values(), default=0), catalog.collections, versions)
 
 

@@ -115,3 +115,32 @@ def test_a_page_reads_the_versions_of_its_etag_in_its_own_statement(database_url
             await pool.close()
 
     asyncio.run(scenario())
+
+
+def test_readers_of_a_new_layer_structure_refresh_it_even_when_they_hold_every_connection(database_url):
+    # after an import every reader waits for the new structure; refreshed from the pool, the refresh
+    # waited for a connection the waiting readers held, and the whole API stopped until the pool timeout
+    from geo.store.database import create_pool
+
+    async def scenario():
+        pool = await create_pool(url=database_url, min_size=2, max_size=2)
+        pool.acquire_timeout = 10
+        cache = CatalogCache(pool=pool)
+        try:
+            async with pool.acquire() as conn:
+                first = await cache.get(conn)
+                await _bump(conn, ["catalog", "plan_layers"], "test: an import")
+
+            async def reader():
+                async with pool.acquire() as conn:
+                    return await cache.get(conn)
+
+            seen = await asyncio.wait_for(asyncio.gather(reader(), reader()), 5)
+        finally:
+            await pool.close()
+        return first, seen
+
+    first, seen = asyncio.run(scenario())
+    for catalog in seen:
+        assert catalog.versions["catalog"] > first.versions["catalog"]
+        assert catalog.collections is not first.collections
