@@ -123,7 +123,11 @@ def load(
     finally:
         engine.dispose()
     for name, count in summary.items():
-        console.print(f"  {name:<28} {count:>6}")
+        if isinstance(count, dict):  # rows changed per table
+            count = ", ".join(f"{table} {n}" for table, n in sorted(count.items())) or "none"
+            console.print(f"  {name:<28} {count}")
+        else:
+            console.print(f"  {name:<28} {count:>6}")
 
 
 @app.command("import")

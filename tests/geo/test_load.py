@@ -515,3 +515,22 @@ def test_a_shipped_layer_replaced_by_an_import_is_kept_on_reload(engine):
         load_all(engine)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM layers.rivers")).scalar_one() == 12
+
+
+def test_planview_load_prints_its_summary(own_database_url, monkeypatch):
+    # what `make run` shows: a summary line that could not be printed stopped `make run` (a dict value)
+    from typer.testing import CliRunner
+
+    from cli.main import app
+    from geo.store.settings import database_settings
+
+    monkeypatch.setenv("PLANVIEW_DATABASE_URL", own_database_url)
+    database_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["load"])
+    finally:
+        database_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.split() == ["rows_changed", "0"] for line in lines), result.output
+    assert any(line.split() == ["rows_changed_by_table", "none"] for line in lines), result.output
