@@ -542,19 +542,15 @@ class CatalogCache:
     async def get(self, conn: asyncpg.Connection) -> Catalog:
         """The catalog with the database's current area versions (see the class docstring)."""
         versions = await area_versions(conn)
-        if self._catalog is None:
-            async with self._lock:
-                if self._catalog is None:
-                    await self._build(conn)
         catalog = self._catalog
-        changed = self._stale(catalog, versions)
-        if changed and (self.pool is None or changed & STRUCTURE_AREAS):
-            # The caller waits for this refresh, so it runs on the caller's connection: from the pool it
+        changed = set() if catalog is None else self._stale(catalog, versions)
+        if catalog is None or (changed and (self.pool is None or changed & STRUCTURE_AREAS)):
+            # The caller waits for this build, so it runs on the caller's connection: from the pool it
             # waited for a connection that the waiting callers held (with every connection taken, the
             # whole API stopped until the pool's timeout, then answered 503).
             async with self._lock:
                 catalog = self._catalog
-                if self._stale(catalog, versions):
+                if catalog is None or self._stale(catalog, versions):
                     catalog = await self._build(conn)
         elif changed:
             self._start_refresh()  # contents only: the old snapshot serves while a task refreshes

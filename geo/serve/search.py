@@ -73,13 +73,13 @@ _ADMIN_AND_PLAN = f"""
 # an imported layer has no stored folds: its names (a few hundred settlements) are folded per query
 _SETTLEMENTS = """
     UNION ALL
-    SELECT 'settlement', s.fid::text, s.name, s.name, coalesce(s.properties->>'name_ascii', fold_vi(s.name)),
+    SELECT 'settlement', s.fid::text, s.name, s.name, coalesce(s.properties->>'name_ascii', n.fold),
            s.properties->>'district_name', NULL, ARRAY[s.feature_id],
            ARRAY(SELECT jsonb_array_elements_text(
                    CASE WHEN jsonb_typeof(s.properties->'alt_names') = 'array'
                         THEN s.properties->'alt_names' ELSE '[]'::jsonb END)),
-           s.source, s.geometry_quality, s.geom, fold_vi(s.name), fold_vi(s.name)
-    FROM layers.{table} s
+           s.source, s.geometry_quality, s.geom, n.fold, n.fold
+    FROM layers.{table} s CROSS JOIN LATERAL (SELECT fold_vi(s.name) AS fold) n
 """
 
 _RANKED = """

@@ -60,8 +60,9 @@ class Pool:
     The gate: asyncpg waits for a free connection on an ``asyncio.Queue``, whose woken waiter loses the
     connection to any request arriving in the same moment and goes back to the END of the line. Under
     load some requests then waited many turns (bench --load: p50 87 ms but p95 523 ms inside the app).
-    A semaphore of the pool's size is strictly first-come, first-served (``asyncio.Semaphore`` since
-    3.11.1), and whoever holds a turn finds a free connection at once. The bound: a database that is
+    A semaphore of the pool's size hands out turns in the order they were asked for (a newcomer queues
+    behind any waiter; tests/geo/test_session_state.py checks it), and whoever holds a turn finds a
+    free connection at once. The bound: a database that is
     down fails fast with TimeoutError. Everything else is asyncpg's own pool (a dead connection is
     replaced on its next acquire, so the pool recovers by itself once the database is back).
     """
